@@ -1,0 +1,178 @@
+package classifier
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// datasetsDir is ../shared/datasets beside the repository, or
+// $CAPASTAN_DATASETS.
+func datasetsDir(tb testing.TB) string {
+	if d := os.Getenv("CAPASTAN_DATASETS"); d != "" {
+		return d
+	}
+	d, err := filepath.Abs(filepath.Join("..", "..", "shared", "datasets"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := os.Stat(d); err != nil {
+		tb.Skipf("datasets not found at %s (set CAPASTAN_DATASETS): %v", d, err)
+	}
+	return d
+}
+
+func loadExamples(tb testing.TB, rel string, max int) []Example {
+	var out []Example
+	_, err := ReadExamples(filepath.Join(datasetsDir(tb), rel), DataOptions{}, func(ex Example) error {
+		if max <= 0 || len(out) < max {
+			out = append(out, ex)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+var benchModels struct {
+	sync.Mutex
+	m map[string]*Model
+}
+
+// benchModel trains (once per process) a model on a corpus's train split.
+func benchModel(b *testing.B, name string, cfg Config, train ...string) *Model {
+	benchModels.Lock()
+	defer benchModels.Unlock()
+	if m := benchModels.m[name]; m != nil {
+		return m
+	}
+	t, err := NewTrainer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, rel := range train {
+		for _, ex := range loadExamples(b, rel, 0) {
+			if err := t.Add(ex.Text, ex.Label); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	m, err := t.Model(Metadata{Name: name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if benchModels.m == nil {
+		benchModels.m = map[string]*Model{}
+	}
+	benchModels.m[name] = m
+	return m
+}
+
+func textsBytes(ex []Example) (texts []string, n int64) {
+	for _, e := range ex {
+		texts = append(texts, e.Text)
+		n += int64(len(e.Text))
+	}
+	return texts, n
+}
+
+// reportDocs sets bytes per op to the mean document size, so "MB/s" is
+// throughput, and adds docs/s.
+func reportDocs(b *testing.B, texts []string, total int64) {
+	b.SetBytes(total / int64(len(texts)))
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkTokenizeIMDB is the floor classify is compared with: the same
+// bytes through the tokenizer alone.
+func BenchmarkTokenizeIMDB(b *testing.B) {
+	texts, total := textsBytes(loadExamples(b, "imdb/test.jsonl", 5000))
+	cfg := DefaultTokenizerConfig()
+	var s Scratch
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.tokenize(&cfg, texts[i%len(texts)])
+	}
+	reportDocs(b, texts, total)
+}
+
+func benchClassify(b *testing.B, m *Model, rel string) {
+	texts, total := textsBytes(loadExamples(b, rel, 5000))
+	var p Prediction
+	m.ClassifyTo(&p, texts[0])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.ClassifyTo(&p, texts[i%len(texts)])
+	}
+	reportDocs(b, texts, total)
+}
+
+// BenchmarkClassifyIMDB classifies IMDB test reviews (tokenize, score,
+// probabilities) with the best IMDB configuration (uni+bi+trigrams).
+func BenchmarkClassifyIMDB(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.NGrams = 3
+	cfg.MinDF = 2
+	benchClassify(b, benchModel(b, "imdb-tri", cfg, "imdb/train.jsonl"), "imdb/test.jsonl")
+}
+
+// BenchmarkClassifyIMDBBigram is the same with the default uni+bigrams.
+func BenchmarkClassifyIMDBBigram(b *testing.B) {
+	benchClassify(b, benchModel(b, "imdb-bi", DefaultConfig(), "imdb/train.jsonl"), "imdb/test.jsonl")
+}
+
+// BenchmarkClassifyIMDBHashed uses 2^20 hashed buckets instead of a vocabulary.
+func BenchmarkClassifyIMDBHashed(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.HashBits = 20
+	benchClassify(b, benchModel(b, "imdb-hash", cfg, "imdb/train.jsonl"), "imdb/test.jsonl")
+}
+
+// BenchmarkClassifyTweets classifies SemEval test tweets.
+func BenchmarkClassifyTweets(b *testing.B) {
+	benchClassify(b, benchModel(b, "semeval", DefaultConfig(), "semeval2017-task4a/train.jsonl"), "semeval2017-task4a/test.jsonl")
+}
+
+// BenchmarkClassifyIMDBParallel shows how classify scales with GOMAXPROCS
+// (run with -cpu 1,2).
+func BenchmarkClassifyIMDBParallel(b *testing.B) {
+	m := benchModel(b, "imdb-bi", DefaultConfig(), "imdb/train.jsonl")
+	texts, total := textsBytes(loadExamples(b, "imdb/test.jsonl", 5000))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var p Prediction
+		i := 0
+		for pb.Next() {
+			m.ClassifyTo(&p, texts[i%len(texts)])
+			i++
+		}
+	})
+	reportDocs(b, texts, total)
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+}
+
+// BenchmarkTrainIMDB trains on the 25,000 IMDB training reviews.
+func BenchmarkTrainIMDB(b *testing.B) {
+	ex := loadExamples(b, "imdb/train.jsonl", 0)
+	_, total := textsBytes(ex)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		t, _ := NewTrainer(DefaultConfig())
+		for _, e := range ex {
+			if err := t.Add(e.Text, e.Label); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := t.Model(Metadata{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package classifier
+
+import (
+	"bufio"
+	"bytes"
+	"embed"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Sentiment lexicons the tokenizer can consult (TokenizerConfig.Lexicon).
+// A word found in the lexicon adds a pseudo-token for its polarity and
+// strength ("<lex:pos>", "<lex:strongneg>", negated like any token), so the
+// model can generalise from words it saw rarely or never in training. The
+// files are part of the model's meaning: changing one needs a new name.
+//
+//go:embed lexicons/afinn165.tsv lexicons/vader.tsv
+var lexiconFiles embed.FS
+
+var lexicons = map[string]struct {
+	file   string
+	strong float64 // |valence| at or above this is "strong"
+}{
+	"afinn165": {"lexicons/afinn165.tsv", 3},
+	"vader":    {"lexicons/vader.tsv", 2},
+}
+
+// lexicon is an open-addressing table from token hash to pseudo-token.
+type lexicon struct {
+	mask uint64
+	keys []uint64
+	vals []uint8 // index into lexTokens, +1 (0 = empty)
+}
+
+var lexTokens = [...]string{"<lex:pos>", "<lex:strongpos>", "<lex:neg>", "<lex:strongneg>"}
+
+// lexiconLoaders builds each lexicon once, on first use; the tables are
+// immutable afterwards, like the unicode package's.
+var lexiconLoaders = func() map[string]func() (*lexicon, error) {
+	m := map[string]func() (*lexicon, error){}
+	for name := range lexicons {
+		m[name] = sync.OnceValues(func() (*lexicon, error) { return buildLexicon(name) })
+	}
+	return m
+}()
+
+// lexiconFor returns the named lexicon, nil for "".
+func lexiconFor(name string) (*lexicon, error) {
+	if name == "" {
+		return nil, nil
+	}
+	load, ok := lexiconLoaders[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown lexicon %q (known: afinn165, vader)", name)
+	}
+	return load()
+}
+
+func buildLexicon(name string) (*lexicon, error) {
+	spec := lexicons[name]
+	data, err := lexiconFiles.ReadFile(spec.file)
+	if err != nil {
+		return nil, fmt.Errorf("lexicon %s: %w", name, err)
+	}
+	type entry struct {
+		h uint64
+		v uint8
+	}
+	var entries []entry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		word, val, ok := strings.Cut(line, "\t")
+		if !ok || strings.Contains(word, " ") { // multi-word entries cannot match one token
+			continue
+		}
+		v, err := strconv.ParseFloat(val, 64)
+		if err != nil || v == 0 {
+			continue
+		}
+		tok := 0
+		if v < 0 {
+			tok = 2
+		}
+		if math.Abs(v) >= spec.strong {
+			tok++
+		}
+		reps := int(math.Round(math.Abs(v)))
+		if reps < 1 {
+			reps = 1
+		}
+		if reps > 5 {
+			reps = 5
+		}
+		entries = append(entries, entry{hashToken([]byte(strings.ToLower(word)), false), uint8(tok+1) | uint8(reps)<<4})
+	}
+	size := uint64(16)
+	for size < uint64(len(entries))*2 {
+		size <<= 1
+	}
+	l := &lexicon{mask: size - 1, keys: make([]uint64, size), vals: make([]uint8, size)}
+	for _, e := range entries {
+		i := l.slot(e.h)
+		l.keys[i], l.vals[i] = e.h, e.v
+	}
+	return l, nil
+}
+
+func (l *lexicon) slot(h uint64) uint64 {
+	i := fmix64(h) & l.mask
+	for l.vals[i] != 0 && l.keys[i] != h {
+		i = (i + 1) & l.mask
+	}
+	return i
+}
+
+// lookup returns the pseudo-token for a token hash, or "", and how many
+// times it counts.
+func (l *lexicon) lookup(h uint64) (string, int) {
+	if v := l.vals[l.slot(h)]; v != 0 {
+		return lexTokens[v&15-1], int(v >> 4)
+	}
+	return "", 0
+}

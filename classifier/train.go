@@ -1,0 +1,374 @@
+package classifier
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Trainer accumulates labeled documents and builds a Model. Counts are
+// integers, so the model does not depend on the order documents arrive in.
+// Memory is bounded: an exact vocabulary is pruned past Config.MaxVocab,
+// and a hashing model has a fixed number of buckets.
+type Trainer struct {
+	cfg      Config
+	classIdx map[string]int
+	classes  []string
+	docs     []uint64 // documents per class
+
+	// rows: features in first-seen order; in hashing mode, buckets.
+	index  map[uint64]uint32
+	keys   []uint64
+	counts [][]uint32 // counts[class][row]
+	df     []uint32
+	strs   []byte   // readable feature names, concatenated
+	strEnd []uint32 // exact mode: strs[strEnd[r-1]:strEnd[r]] names row r
+	// Hashing mode: a bucket is named after the smallest feature hash seen
+	// in it (so the name does not depend on document order), stored at
+	// strs[nameStart[r]:strEnd[r]]; bucketKey 0 means unnamed.
+	bucketKey []uint64
+	nameStart []uint32
+
+	pruned   int // features dropped to bound memory
+	prunedAt uint32
+	s        Scratch
+	refs     []featRef
+}
+
+type featRef struct {
+	h     uint64
+	tok   uint32 // index of the feature's last token
+	order uint8
+}
+
+// NewTrainer returns a trainer for cfg.
+func NewTrainer(cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg, classIdx: map[string]int{}}
+	for _, c := range cfg.Classes {
+		t.addClass(c)
+	}
+	if cfg.HashBits > 0 {
+		n := 1 << cfg.HashBits
+		t.df = make([]uint32, n)
+		t.bucketKey = make([]uint64, n)
+		t.nameStart = make([]uint32, n)
+		t.strEnd = make([]uint32, n)
+		for c := range t.counts {
+			t.counts[c] = make([]uint32, n)
+		}
+	} else {
+		t.index = map[uint64]uint32{}
+	}
+	return t, nil
+}
+
+func (t *Trainer) addClass(name string) int {
+	c := len(t.classes)
+	t.classIdx[name] = c
+	t.classes = append(t.classes, name)
+	t.docs = append(t.docs, 0)
+	t.counts = append(t.counts, make([]uint32, len(t.df)))
+	return c
+}
+
+// Docs returns how many documents have been added.
+func (t *Trainer) Docs() uint64 {
+	var n uint64
+	for _, d := range t.docs {
+		n += d
+	}
+	return n
+}
+
+// Add counts one labeled document. A label outside Config.Classes, when
+// those are fixed, is an error.
+func (t *Trainer) Add(text, label string) error {
+	c, ok := t.classIdx[label]
+	if !ok {
+		if len(t.cfg.Classes) > 0 {
+			return fmt.Errorf("label %q is not one of the configured classes %q", label, t.cfg.Classes)
+		}
+		if strings.TrimSpace(label) == "" {
+			return fmt.Errorf("empty label")
+		}
+		c = t.addClass(label)
+	}
+	t.docs[c]++
+	s := &t.s
+	s.tokenize(&t.cfg.Tokenizer, text)
+	s.features(t.cfg.NGrams)
+	// Pair each feature with where it came from, so a new feature can be
+	// named, then sort to count each distinct feature once for df.
+	refs := t.refs[:0]
+	fi := 0
+	for i := range s.toks {
+		for n := 1; n <= t.cfg.NGrams && n <= i+1; n++ {
+			refs = append(refs, featRef{h: s.feats[fi], tok: uint32(i), order: uint8(n)})
+			fi++
+		}
+	}
+	for i := range s.lexToks {
+		refs = append(refs, featRef{h: s.feats[fi], tok: uint32(i), order: 0})
+		fi++
+	}
+	slices.SortFunc(refs, func(a, b featRef) int {
+		switch {
+		case a.h < b.h:
+			return -1
+		case a.h > b.h:
+			return 1
+		}
+		return 0
+	})
+	for i := 0; i < len(refs); {
+		j := i + 1
+		for j < len(refs) && refs[j].h == refs[i].h {
+			j++
+		}
+		row := t.row(refs[i])
+		counts := t.counts[c] // after row: a new row grows the slices
+		t.df[row]++
+		if t.cfg.Binary && refs[i].order != 0 { // lexicon pseudo-tokens always count (see Model.score)
+			counts[row]++
+		} else {
+			counts[row] += uint32(j - i)
+		}
+		i = j
+	}
+	t.refs = refs
+	if t.cfg.HashBits == 0 && len(t.keys) > t.cfg.MaxVocab {
+		t.prune()
+	}
+	return nil
+}
+
+// row returns the row of a feature, creating it on first sight.
+func (t *Trainer) row(r featRef) uint32 {
+	if t.cfg.HashBits > 0 {
+		row := uint32(r.h & (1<<t.cfg.HashBits - 1))
+		if k := t.bucketKey[row]; k == 0 || r.h < k {
+			t.bucketKey[row] = r.h
+			t.nameRow(row, r)
+		}
+		return row
+	}
+	if row, ok := t.index[r.h]; ok {
+		return row
+	}
+	row := uint32(len(t.keys))
+	t.index[r.h] = row
+	t.keys = append(t.keys, r.h)
+	t.df = append(t.df, 0)
+	for c := range t.counts {
+		t.counts[c] = append(t.counts[c], 0)
+	}
+	t.nameRow(row, r)
+	return row
+}
+
+// nameRow records the readable name of a row. Exact rows are named once,
+// in order, so strEnd is appended; a hashing bucket is renamed whenever a
+// smaller feature hash lands in it.
+func (t *Trainer) nameRow(row uint32, r featRef) {
+	start := len(t.strs)
+	t.strs = t.s.appendFeatureName(t.strs, int(r.tok), int(r.order))
+	if t.cfg.HashBits > 0 {
+		t.nameStart[row], t.strEnd[row] = uint32(start), uint32(len(t.strs))
+		return
+	}
+	t.strEnd = append(t.strEnd, uint32(len(t.strs)))
+}
+
+// prune drops the rarest features until the vocabulary is at most half of
+// MaxVocab, raising the document-frequency bar one step at a time.
+func (t *Trainer) prune() {
+	target := t.cfg.MaxVocab / 2
+	for len(t.keys) > target {
+		t.prunedAt++
+		keep := 0
+		start := uint32(0)
+		var strs []byte
+		for r := range t.keys {
+			end := t.strEnd[r]
+			if t.df[r] > t.prunedAt {
+				t.keys[keep] = t.keys[r]
+				t.df[keep] = t.df[r]
+				for c := range t.counts {
+					t.counts[c][keep] = t.counts[c][r]
+				}
+				strs = append(strs, t.strs[start:end]...)
+				t.strEnd[keep] = uint32(len(strs))
+				keep++
+			}
+			start = end
+		}
+		t.pruned += len(t.keys) - keep
+		t.keys = t.keys[:keep]
+		t.df = t.df[:keep]
+		t.strEnd = t.strEnd[:keep]
+		for c := range t.counts {
+			t.counts[c] = t.counts[c][:keep]
+		}
+		t.strs = strs
+	}
+	t.index = make(map[uint64]uint32, len(t.keys))
+	for r, k := range t.keys {
+		t.index[k] = uint32(r)
+	}
+}
+
+// Pruned reports how many features were dropped to bound memory, and the
+// document frequency at or under which they were dropped.
+func (t *Trainer) Pruned() (features int, maxDF int) { return t.pruned, int(t.prunedAt) }
+
+// Model estimates the weights and returns the model. The trainer may keep
+// adding documents afterwards.
+func (t *Trainer) Model(meta Metadata) (*Model, error) {
+	k := len(t.classes)
+	if k < 2 {
+		return nil, fmt.Errorf("training data has %d class(es) %q; at least 2 are needed", k, t.classes)
+	}
+	var total uint64
+	for c, d := range t.docs {
+		if d == 0 {
+			return nil, fmt.Errorf("class %q has no training documents", t.classes[c])
+		}
+		total += d
+	}
+	// Order classes: configured order, else sorted by name, so the file does
+	// not depend on which label came first.
+	order := make([]int, k)
+	for i := range order {
+		order[i] = i
+	}
+	if len(t.cfg.Classes) == 0 {
+		sort.Slice(order, func(a, b int) bool { return t.classes[order[a]] < t.classes[order[b]] })
+	}
+	classes := make([]string, k)
+	for i, c := range order {
+		classes[i] = t.classes[c]
+	}
+
+	// Rows kept: df >= MinDF, in ascending key order.
+	var rows []uint32
+	if t.cfg.HashBits > 0 {
+		rows = make([]uint32, len(t.df))
+		for r := range rows {
+			rows[r] = uint32(r)
+		}
+	} else {
+		for r := range t.keys {
+			if t.df[r] >= uint32(t.cfg.MinDF) {
+				rows = append(rows, uint32(r))
+			}
+		}
+		sort.Slice(rows, func(a, b int) bool { return t.keys[rows[a]] < t.keys[rows[b]] })
+	}
+	n := len(rows)
+	hashed := t.cfg.HashBits > 0
+	minDF := uint32(t.cfg.MinDF)
+	scale := make([]float64, k)
+	for c := range scale {
+		scale[c] = 1
+	}
+	cnt := func(c int, r uint32) float64 {
+		if hashed && t.df[r] < minDF {
+			return 0
+		}
+		return float64(t.counts[order[c]][r]) * scale[c]
+	}
+
+	alpha := t.cfg.Alpha
+	weights := make([]float32, n*k)
+	classTotal := make([]float64, k)
+	for c := 0; c < k; c++ {
+		for _, r := range rows {
+			classTotal[c] += cnt(c, r)
+		}
+	}
+	if t.cfg.Balance {
+		// Give every class the same total count, so smoothing weighs the
+		// same against each and a small class is not drowned by alpha*V.
+		mean := 0.0
+		for _, v := range classTotal {
+			mean += v / float64(k)
+		}
+		for c := range scale {
+			if classTotal[c] > 0 {
+				scale[c] = mean / classTotal[c]
+				classTotal[c] = mean
+			}
+		}
+	}
+	V := float64(n)
+	switch t.cfg.Kind {
+	case Multinomial:
+		for c := 0; c < k; c++ {
+			den := math.Log(classTotal[c] + alpha*V)
+			for i, r := range rows {
+				weights[i*k+c] = float32(math.Log(cnt(c, r)+alpha) - den)
+			}
+		}
+	case Complement:
+		all := 0.0
+		for _, v := range classTotal {
+			all += v
+		}
+		for c := 0; c < k; c++ {
+			den := math.Log(all - classTotal[c] + alpha*V)
+			for i, r := range rows {
+				comp := -cnt(c, r)
+				for j := 0; j < k; j++ {
+					comp += cnt(j, r)
+				}
+				weights[i*k+c] = float32(-(math.Log(comp+alpha) - den))
+			}
+		}
+	}
+	logPrior := make([]float64, k)
+	for c := 0; c < k; c++ {
+		switch {
+		case t.cfg.Kind == Complement:
+			logPrior[c] = 0 // complement NB decides on the complement weights alone
+		case t.cfg.UniformPrior:
+			logPrior[c] = -math.Log(float64(k))
+		default:
+			logPrior[c] = math.Log(float64(t.docs[order[c]]) / float64(total))
+		}
+	}
+
+	var keys []uint64
+	vocab := make([]string, n)
+	if !hashed {
+		keys = make([]uint64, n)
+		for i, r := range rows {
+			keys[i] = t.keys[r]
+			start := uint32(0)
+			if r > 0 {
+				start = t.strEnd[r-1]
+			}
+			vocab[i] = string(t.strs[start:t.strEnd[r]])
+		}
+	} else {
+		for r, key := range t.bucketKey {
+			if key != 0 {
+				vocab[r] = string(t.strs[t.nameStart[r]:t.strEnd[r]])
+			}
+		}
+	}
+	cfg := t.cfg
+	cfg.Classes = classes
+	meta.Classes = classes
+	meta.TrainDocs = make(map[string]uint64, k)
+	for c, name := range classes {
+		meta.TrainDocs[name] = t.docs[order[c]]
+	}
+	meta.Features = n
+	meta.PrunedFeatures = t.pruned
+	return newModel(cfg, classes, logPrior, keys, weights, vocab, meta)
+}
