@@ -113,6 +113,16 @@ func benchClassify(b *testing.B, m *Model, rel string) {
 	reportDocs(b, texts, total)
 }
 
+// BenchmarkClassifyIMDBDefaultModel classifies IMDB test reviews with the
+// shipped model (../models/default.cpst): the production path.
+func BenchmarkClassifyIMDBDefaultModel(b *testing.B) {
+	m, err := Load(filepath.Join("..", "models", "default.cpst"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchClassify(b, m, "imdb/test.jsonl")
+}
+
 // BenchmarkClassifyIMDB classifies IMDB test reviews (tokenize, score,
 // probabilities) with the best IMDB configuration (uni+bi+trigrams).
 func BenchmarkClassifyIMDB(b *testing.B) {

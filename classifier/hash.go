@@ -31,13 +31,14 @@ func hashToken(b []byte, negated bool) uint64 {
 		b = b[8:]
 	}
 	var v uint64
-	switch n := len(b); {
-	case n == 8:
-		v = le.Uint64(b)
-	case n >= 4:
-		v = uint64(le.Uint32(b)) | uint64(le.Uint32(b[n-4:]))<<32
-	case n > 0:
-		v = uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
+	if n := len(b); cap(b) >= 8 {
+		// The scratch buffer almost always has room past the token: load
+		// eight bytes and mask, with no branch on the length.
+		v = le.Uint64(b[:8]) & (1<<(8*uint(n)) - 1 | -uint64(n>>3))
+	} else {
+		for i, c := range b {
+			v |= uint64(c) << (8 * uint(i))
+		}
 	}
 	h = bits.RotateLeft64((h^v)*mulOrder, 29)
 	if negated {

@@ -28,11 +28,13 @@ var lexicons = map[string]struct {
 	"vader":    {"lexicons/vader.tsv", 2},
 }
 
-// lexicon is an open-addressing table from token hash to pseudo-token.
+// lexicon is an open-addressing table from token hash to pseudo-token. A
+// slot packs the hash's upper 56 bits with an 8-bit value (pseudo-token
+// index+1 in the low nibble, repetitions in the high one), so a look-up
+// touches one word; 0 is an empty slot.
 type lexicon struct {
-	mask uint64
-	keys []uint64
-	vals []uint8 // index into lexTokens, +1 (0 = empty)
+	mask  uint64
+	slots []uint64
 }
 
 var lexTokens = [...]string{"<lex:pos>", "<lex:strongpos>", "<lex:neg>", "<lex:strongneg>"}
@@ -104,26 +106,31 @@ func buildLexicon(name string) (*lexicon, error) {
 	for size < uint64(len(entries))*2 {
 		size <<= 1
 	}
-	l := &lexicon{mask: size - 1, keys: make([]uint64, size), vals: make([]uint8, size)}
+	l := &lexicon{mask: size - 1, slots: make([]uint64, size)}
 	for _, e := range entries {
 		i := l.slot(e.h)
-		l.keys[i], l.vals[i] = e.h, e.v
+		l.slots[i] = e.h&^0xff | uint64(e.v)
 	}
 	return l, nil
 }
 
+// slot finds h's slot. Token hashes are well mixed in their upper bits
+// (see hashToken), so those index the table directly.
 func (l *lexicon) slot(h uint64) uint64 {
-	i := fmix64(h) & l.mask
-	for l.vals[i] != 0 && l.keys[i] != h {
+	i := (h >> 40) & l.mask
+	for {
+		v := l.slots[i]
+		if v == 0 || (v^h)&^0xff == 0 {
+			return i
+		}
 		i = (i + 1) & l.mask
 	}
-	return i
 }
 
 // lookup returns the pseudo-token for a token hash, or "", and how many
 // times it counts.
 func (l *lexicon) lookup(h uint64) (string, int) {
-	if v := l.vals[l.slot(h)]; v != 0 {
+	if v := uint8(l.slots[l.slot(h)]); v != 0 {
 		return lexTokens[v&15-1], int(v >> 4)
 	}
 	return "", 0

@@ -352,18 +352,28 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 		c := text[i]
 		switch asciiClass[c] {
 		case clsLetter:
-			c = fold[c]
-			if rune(c) == last {
-				run++
-				if run > max {
-					i++
-					continue
+			// A run of ASCII letters: one predictable loop, leaving it
+			// is the only branch that usually misses.
+			for {
+				c = fold[c]
+				if rune(c) == last {
+					run++
+				} else {
+					last, run = rune(c), 1
 				}
-			} else {
-				last, run = rune(c), 1
+				buf = append(buf, c)
+				if run > max {
+					buf = buf[:len(buf)-1]
+				}
+				i++
+				if i >= n {
+					break
+				}
+				c = text[i]
+				if asciiClass[c] != clsLetter {
+					break
+				}
 			}
-			buf = append(buf, c)
-			i++
 			continue
 		case clsDigit:
 			buf = append(buf, c)
@@ -435,7 +445,14 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 		s.buf = s.buf[:off+len(b)]
 	}
 	tok.n = uint32(len(b))
-	tok.hash = hashToken(b, tok.neg)
+	if s.lex != nil && int(tok.n) == len(buf)-off { // not stemmed: reuse the hash
+		tok.hash = plain
+		if tok.neg {
+			tok.hash ^= saltNeg
+		}
+	} else {
+		tok.hash = hashToken(b, tok.neg)
+	}
 	s.toks = append(s.toks, tok)
 	if s.lex != nil {
 		s.lexicon(plain, tok.neg)
@@ -555,29 +572,43 @@ func (s *Scratch) preprocess(cfg *TokenizerConfig, text string) string {
 		return text
 	}
 	out := append(s.clean[:0], text[:first]...)
+	specials := "<&\\"
+	switch {
+	case !cfg.HTML:
+		specials = "\\"
+	case !cfg.Escapes:
+		specials = "<&"
+	}
 	for i := first; i < len(text); {
-		c := text[i]
-		switch {
-		case c == '<' && cfg.HTML:
+		// Copy the plain run up to the next special byte in one go.
+		j := strings.IndexAny(text[i:], specials)
+		if j < 0 {
+			out = append(out, text[i:]...)
+			break
+		}
+		out = append(out, text[i:i+j]...)
+		i += j
+		switch text[i] {
+		case '<':
 			if end := tagEnd(text, i); end > i {
 				out = append(out, '\n')
 				i = end
 				continue
 			}
-		case c == '&' && cfg.HTML:
+		case '&':
 			if r, end := entityAt(text, i); end > i {
 				out = utf8.AppendRune(out, r)
 				i = end
 				continue
 			}
-		case c == '\\' && cfg.Escapes:
+		case '\\':
 			if r, end := escapeAt(text, i); end > i {
 				out = utf8.AppendRune(out, r)
 				i = end
 				continue
 			}
 		}
-		out = append(out, c)
+		out = append(out, text[i])
 		i++
 	}
 	s.clean = out

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -19,7 +20,7 @@ type Trainer struct {
 	docs     []uint64 // documents per class
 
 	// rows: features in first-seen order; in hashing mode, buckets.
-	index  map[uint64]uint32
+	index  *rowMap
 	keys   []uint64
 	counts [][]uint32 // counts[class][row]
 	df     []uint32
@@ -34,7 +35,6 @@ type Trainer struct {
 	pruned   int // features dropped to bound memory
 	prunedAt uint32
 	s        Scratch
-	refs     []featRef
 }
 
 type featRef struct {
@@ -62,7 +62,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 			t.counts[c] = make([]uint32, n)
 		}
 	} else {
-		t.index = map[uint64]uint32{}
+		t.index = newRowMap(1 << 16)
 	}
 	return t, nil
 }
@@ -102,49 +102,38 @@ func (t *Trainer) Add(text, label string) error {
 	s := &t.s
 	s.tokenize(&t.cfg.Tokenizer, text)
 	s.features(t.cfg.NGrams)
-	// Pair each feature with where it came from, so a new feature can be
-	// named, then sort to count each distinct feature once for df.
-	refs := t.refs[:0]
+	// Each feature counts once per document towards its document frequency,
+	// and (in a Binary model) towards its class count; the per-document
+	// set of rows says which occurrence is the first.
+	s.resetSeen(len(s.feats))
 	fi := 0
 	for i := range s.toks {
 		for n := 1; n <= t.cfg.NGrams && n <= i+1; n++ {
-			refs = append(refs, featRef{h: s.feats[fi], tok: uint32(i), order: uint8(n)})
+			t.count(c, featRef{h: s.feats[fi], tok: uint32(i), order: uint8(n)})
 			fi++
 		}
 	}
 	for i := range s.lexToks {
-		refs = append(refs, featRef{h: s.feats[fi], tok: uint32(i), order: 0})
+		t.count(c, featRef{h: s.feats[fi], tok: uint32(i), order: 0})
 		fi++
 	}
-	slices.SortFunc(refs, func(a, b featRef) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return 0
-	})
-	for i := 0; i < len(refs); {
-		j := i + 1
-		for j < len(refs) && refs[j].h == refs[i].h {
-			j++
-		}
-		row := t.row(refs[i])
-		counts := t.counts[c] // after row: a new row grows the slices
-		t.df[row]++
-		if t.cfg.Binary && refs[i].order != 0 { // lexicon pseudo-tokens always count (see Model.score)
-			counts[row]++
-		} else {
-			counts[row] += uint32(j - i)
-		}
-		i = j
-	}
-	t.refs = refs
 	if t.cfg.HashBits == 0 && len(t.keys) > t.cfg.MaxVocab {
 		t.prune()
 	}
 	return nil
+}
+
+// count records one occurrence of a feature in a document of class c.
+func (t *Trainer) count(c int, r featRef) {
+	row := t.row(r)
+	first := t.s.firstSight(row)
+	if first {
+		t.df[row]++
+	}
+	// Lexicon pseudo-tokens always count (see Model.score).
+	if first || !t.cfg.Binary || r.order == 0 {
+		t.counts[c][row]++
+	}
 }
 
 // row returns the row of a feature, creating it on first sight.
@@ -157,11 +146,11 @@ func (t *Trainer) row(r featRef) uint32 {
 		}
 		return row
 	}
-	if row, ok := t.index[r.h]; ok {
+	if row, ok := t.index.get(r.h); ok {
 		return row
 	}
 	row := uint32(len(t.keys))
-	t.index[r.h] = row
+	t.index.put(r.h, row)
 	t.keys = append(t.keys, r.h)
 	t.df = append(t.df, 0)
 	for c := range t.counts {
@@ -216,9 +205,9 @@ func (t *Trainer) prune() {
 		}
 		t.strs = strs
 	}
-	t.index = make(map[uint64]uint32, len(t.keys))
+	t.index = newRowMap(len(t.keys))
 	for r, k := range t.keys {
-		t.index[k] = uint32(r)
+		t.index.put(k, uint32(r))
 	}
 }
 
@@ -267,7 +256,7 @@ func (t *Trainer) Model(meta Metadata) (*Model, error) {
 				rows = append(rows, uint32(r))
 			}
 		}
-		sort.Slice(rows, func(a, b int) bool { return t.keys[rows[a]] < t.keys[rows[b]] })
+		slices.SortFunc(rows, func(a, b uint32) int { return cmp.Compare(t.keys[a], t.keys[b]) })
 	}
 	n := len(rows)
 	hashed := t.cfg.HashBits > 0
@@ -371,4 +360,59 @@ func (t *Trainer) Model(meta Metadata) (*Model, error) {
 	meta.Features = n
 	meta.PrunedFeatures = t.pruned
 	return newModel(cfg, classes, logPrior, keys, weights, vocab, meta)
+}
+
+// rowMap maps feature hashes to rows: open addressing with linear probing,
+// indexed by the hash's low bits (feature hashes are fully mixed), about
+// twice as fast as a Go map for the training loop's millions of look-ups.
+type rowMap struct {
+	slots []rowSlot
+	mask  uint64
+	n     int
+}
+
+type rowSlot struct {
+	key uint64 // 0: empty (feature hashes are never 0)
+	row uint32
+}
+
+func newRowMap(capacity int) *rowMap {
+	size := 16
+	for size < 2*capacity {
+		size <<= 1
+	}
+	return &rowMap{slots: make([]rowSlot, size), mask: uint64(size - 1)}
+}
+
+func (m *rowMap) get(key uint64) (uint32, bool) {
+	for i := key & m.mask; ; i = (i + 1) & m.mask {
+		switch m.slots[i].key {
+		case key:
+			return m.slots[i].row, true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+func (m *rowMap) put(key uint64, row uint32) {
+	if 2*(m.n+1) > len(m.slots) {
+		old := m.slots
+		m.slots = make([]rowSlot, 2*len(old))
+		m.mask = uint64(len(m.slots) - 1)
+		m.n = 0
+		for _, s := range old {
+			if s.key != 0 {
+				m.put(s.key, s.row)
+			}
+		}
+	}
+	i := key & m.mask
+	for m.slots[i].key != 0 && m.slots[i].key != key {
+		i = (i + 1) & m.mask
+	}
+	if m.slots[i].key == 0 {
+		m.n++
+	}
+	m.slots[i] = rowSlot{key, row}
 }
