@@ -1,0 +1,102 @@
+// Command capastan is Capastan's single binary: the streaming worker, its
+// HTTP side port and the tools around the model (train, eval, predict).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// stdio is a command's standard streams, so tests can drive commands in-process.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, sio stdio) error
+}
+
+func commands() []command {
+	return []command{
+		{"train", "train a model from labeled data", runTrain},
+		{"eval", "evaluate a model on labeled data", runEval},
+		{"predict", "classify texts from the arguments or stdin", runPredict},
+		{"version", "print the version", func(_ context.Context, _ []string, sio stdio) error {
+			fmt.Fprintln(sio.out, "capastan", version)
+			return nil
+		}},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: capastan <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nrun 'capastan <command> -h' for a command's flags")
+}
+
+// errUsage marks errors whose message the flag package already printed.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}))
+}
+
+// run executes one command line and returns the process exit code: 0 done,
+// 1 failed, 2 usage error.
+func run(ctx context.Context, args []string, sio stdio) int {
+	stderr := sio.err
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], sio)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			}
+			// A command-line tool's failure is one plain line; the service
+			// commands log structured records through slog.
+			fmt.Fprintf(stderr, "capastan %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "capastan: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// parseFlags parses args into fs, mapping the flag package's errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
