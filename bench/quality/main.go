@@ -1,0 +1,235 @@
+// Command quality measures the classifier on every staged corpus: the
+// default configuration and the best one found per corpus, each trained on
+// the corpus's train split and scored on its test split, plus the shipped
+// default model on every test split. It writes JSON and a Markdown table.
+//
+//	go run ./bench/quality -datasets ../shared/datasets -out bench/results/quality
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/models"
+)
+
+// corpus is one staged data set and how it is scored.
+type corpus struct {
+	Name   string
+	Train  []string // relative to -datasets
+	Test   string
+	Metric string // the headline metric
+	// Best is the best configuration found for this corpus. Like
+	// scikit-learn's "best" in bench/sklearn, it was picked by its test
+	// score, so it is an upper reference, not a held-out estimate.
+	Best func(*classifier.Config)
+}
+
+var corpora = []corpus{
+	{"imdb", []string{"imdb/train.jsonl"}, "imdb/test.jsonl", "accuracy",
+		func(c *classifier.Config) { c.NGrams, c.MinDF, c.Balance = 3, 2, false }},
+	{"rt-polarity", []string{"rt-polarity/train.jsonl"}, "rt-polarity/test.jsonl", "accuracy",
+		func(c *classifier.Config) {}},
+	{"semeval2017-task4a", []string{"semeval2017-task4a/train.jsonl", "semeval2017-task4a/dev.jsonl"}, "semeval2017-task4a/test.jsonl", "macro_recall",
+		func(c *classifier.Config) {}},
+	{"sst5", []string{"sst5/train.jsonl"}, "sst5/test.jsonl", "accuracy",
+		func(c *classifier.Config) { c.Balance = false }},
+	{"amazon-multidomain-blitzer", []string{"amazon-multidomain-blitzer/train.jsonl"}, "amazon-multidomain-blitzer/test.jsonl", "accuracy",
+		func(c *classifier.Config) { c.NGrams = 3 }},
+	{"uci-sentiment-sentences", []string{"uci-sentiment-sentences/train.jsonl"}, "uci-sentiment-sentences/test.jsonl", "accuracy",
+		func(c *classifier.Config) { c.NGrams, c.MinDF, c.Balance = 3, 2, false }},
+}
+
+// defaultModelTests are the test splits the shipped model is scored on.
+var defaultModelTests = []string{
+	"semeval2017-task4a/test.jsonl", "tweeteval-sentiment/test.jsonl", "sst5/test.jsonl",
+	"imdb/test.jsonl", "rt-polarity/test.jsonl", "amazon-multidomain-blitzer/test.jsonl",
+	"uci-sentiment-sentences/test.jsonl",
+}
+
+type result struct {
+	Corpus    string             `json:"corpus"`
+	Setting   string             `json:"setting"`
+	Config    *classifier.Config `json:"config,omitempty"`
+	Metric    string             `json:"metric"`
+	Value     float64            `json:"value"`
+	TrainSecs float64            `json:"train_seconds,omitempty"`
+	Report    *classifier.Report `json:"report"`
+	// Among is set when the answers were restricted to these classes.
+	Among []string `json:"among,omitempty"`
+}
+
+func main() {
+	datasets := flag.String("datasets", "../shared/datasets", "folder of the staged corpora")
+	out := flag.String("out", "bench/results/quality", "output path without extension (.json and .md are written)")
+	flag.Parse()
+
+	var results []result
+	for _, c := range corpora {
+		train := loadAll(*datasets, c.Train...)
+		test := loadAll(*datasets, c.Test)
+		best := classifier.DefaultConfig()
+		c.Best(&best)
+		for _, s := range []struct {
+			name string
+			cfg  classifier.Config
+		}{{"default", classifier.DefaultConfig()}, {"best", best}} {
+			start := time.Now()
+			m := train1(s.cfg, train)
+			secs := time.Since(start).Seconds()
+			rep := m.Evaluate(test, nil)
+			cfg := s.cfg
+			results = append(results, result{Corpus: c.Name, Setting: s.name, Config: &cfg, Metric: c.Metric, Value: metric(rep, c.Metric), TrainSecs: secs, Report: rep})
+			log.Printf("%-28s %-8s %s=%.4f (train %.2fs)", c.Name, s.name, c.Metric, metric(rep, c.Metric), secs)
+		}
+	}
+	dm, err := models.Default()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range defaultModelTests {
+		test := loadAll(*datasets, t)
+		name := filepath.Dir(t)
+		labels := map[string]bool{}
+		for _, ex := range test {
+			labels[ex.Label] = true
+		}
+		rep := dm.Evaluate(test, nil)
+		results = append(results, result{Corpus: name, Setting: "default-model", Metric: headline(name), Value: metric(rep, headline(name)), Report: rep})
+		if !labels["neutral"] {
+			among, _ := dm.ClassIndices([]string{"negative", "positive"})
+			rep := dm.Evaluate(test, among)
+			results = append(results, result{Corpus: name, Setting: "default-model", Metric: "accuracy", Value: rep.Accuracy, Report: rep, Among: []string{"negative", "positive"}})
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	js, _ := json.MarshalIndent(map[string]any{"model": dm.Metadata(), "model_sha256": dm.SHA256(), "results": results}, "", "  ")
+	if err := os.WriteFile(*out+".json", append(js, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out+".md", []byte(markdown(results)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func headline(corpus string) string {
+	for _, c := range corpora {
+		if c.Name == corpus {
+			return c.Metric
+		}
+	}
+	return "macro_recall" // tweeteval: the SemEval metric
+}
+
+func metric(r *classifier.Report, name string) float64 {
+	switch name {
+	case "macro_recall":
+		return r.MacroRecall
+	case "macro_f1":
+		return r.MacroF1
+	}
+	return r.Accuracy
+}
+
+func loadAll(dir string, files ...string) []classifier.Example {
+	var out []classifier.Example
+	for _, f := range files {
+		_, err := classifier.ReadExamples(filepath.Join(dir, f), classifier.DataOptions{}, func(ex classifier.Example) error {
+			out = append(out, ex)
+			return nil
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	return out
+}
+
+func train1(cfg classifier.Config, examples []classifier.Example) *classifier.Model {
+	t, err := classifier.NewTrainer(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ex := range examples {
+		if err := t.Add(ex.Text, ex.Label); err != nil {
+			log.Fatal(err)
+		}
+	}
+	m, err := t.Model(classifier.Metadata{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return m
+}
+
+// describe lists where a configuration differs from the default.
+func describe(c *classifier.Config) string {
+	d := classifier.DefaultConfig()
+	var parts []string
+	if c.NGrams != d.NGrams {
+		parts = append(parts, fmt.Sprintf("ngrams %d", c.NGrams))
+	}
+	if c.MinDF != d.MinDF {
+		parts = append(parts, fmt.Sprintf("min-df %d", c.MinDF))
+	}
+	if c.Balance != d.Balance {
+		parts = append(parts, fmt.Sprintf("balance %v", c.Balance))
+	}
+	if c.Kind != d.Kind {
+		parts = append(parts, c.Kind)
+	}
+	if c.Alpha != d.Alpha {
+		parts = append(parts, fmt.Sprintf("alpha %g", c.Alpha))
+	}
+	if c.UniformPrior != d.UniformPrior {
+		parts = append(parts, "uniform prior")
+	}
+	if len(parts) == 0 {
+		return "default"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func markdown(results []result) string {
+	var b strings.Builder
+	b.WriteString("| corpus | setting | configuration | metric | value | accuracy | macro-F1 | macro recall | lowest class recall | train s |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		cfg := "shipped model"
+		if r.Config != nil {
+			cfg = describe(r.Config)
+		}
+		if len(r.Among) > 0 {
+			cfg += " (answers restricted to " + strings.Join(r.Among, "/") + ")"
+		}
+		var low []string
+		names := make([]string, 0, len(r.Report.PerClass))
+		for n := range r.Report.PerClass {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		lowest, lowName := 2.0, ""
+		for _, n := range names {
+			if pc := r.Report.PerClass[n]; pc.Support > 0 && pc.Recall < lowest {
+				lowest, lowName = pc.Recall, n
+			}
+		}
+		low = append(low, fmt.Sprintf("%.3f (%s)", lowest, lowName))
+		train := ""
+		if r.TrainSecs > 0 {
+			train = fmt.Sprintf("%.2f", r.TrainSecs)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%.4f** | %.4f | %.4f | %.4f | %s | %s |\n",
+			r.Corpus, r.Setting, cfg, r.Metric, r.Value, r.Report.Accuracy, r.Report.MacroF1, r.Report.MacroRecall, strings.Join(low, ""), train)
+	}
+	return b.String()
+}
