@@ -162,6 +162,13 @@ func (m *Model) ClassifyTo(p *Prediction, text string) {
 	m.pool.Put(s)
 }
 
+// ClassifyWith is ClassifyTo with working memory the caller owns: a
+// long-lived goroutine (a stream worker) keeps one Scratch and never
+// touches the pool, so nothing is allocated even across garbage
+// collections, which empty sync.Pools. s must not be shared between
+// goroutines.
+func (m *Model) ClassifyWith(s *Scratch, p *Prediction, text string) { m.classifyWith(s, p, text) }
+
 func (m *Model) classifyWith(s *Scratch, p *Prediction, text string) {
 	s.tokenize(&m.cfg.Tokenizer, text)
 	s.features(m.cfg.NGrams)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -402,6 +403,20 @@ func TestClassifyZeroAllocs(t *testing.T) {
 			}
 			if p.Tokens == 0 {
 				t.Error("the review produced no tokens")
+			}
+			// With caller-owned working memory nothing is allocated even
+			// when a garbage collection empties the pool between calls.
+			var s Scratch
+			var q Prediction
+			m.ClassifyWith(&s, &q, typicalReview)
+			if allocs := testing.AllocsPerRun(50, func() {
+				runtime.GC()
+				m.ClassifyWith(&s, &q, typicalReview)
+			}); allocs != 0 {
+				t.Errorf("ClassifyWith allocates %v times per call across GCs, want 0", allocs)
+			}
+			if q.Label != p.Label || q.Confidence != p.Confidence {
+				t.Errorf("ClassifyWith = %s %v, ClassifyTo = %s %v", q.Label, q.Confidence, p.Label, p.Confidence)
 			}
 		})
 	}
