@@ -241,7 +241,8 @@ func (s *Scratch) tokenize(cfg *TokenizerConfig, text string) {
 		}
 		switch asciiClass[c] {
 		case clsSpace:
-			i++
+			for i++; i < n && asciiClass[text[i]] == clsSpace; i++ {
+			}
 			continue
 		case clsLetter, clsDigit:
 			if cfg.URLs && (c|0x20 == 'h' || c|0x20 == 'w') {
