@@ -1,32 +1,17 @@
 package classifier
 
 import (
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
-)
 
-// datasetsDir is ../shared/datasets beside the repository, or
-// $CAPASTAN_DATASETS.
-func datasetsDir(tb testing.TB) string {
-	if d := os.Getenv("CAPASTAN_DATASETS"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs(filepath.Join("..", "..", "shared", "datasets"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		tb.Skipf("datasets not found at %s (set CAPASTAN_DATASETS): %v", d, err)
-	}
-	return d
-}
+	"github.com/capastan/capastan/internal/corpora"
+)
 
 func loadExamples(tb testing.TB, rel string, max int) []Example {
 	var out []Example
-	_, err := ReadExamples(filepath.Join(datasetsDir(tb), rel), DataOptions{}, func(ex Example) error {
+	_, err := ReadExamples(filepath.Join(corpora.ForTest(tb), rel), DataOptions{}, func(ex Example) error {
 		if max <= 0 || len(out) < max {
 			out = append(out, ex)
 		}

@@ -11,18 +11,8 @@ import (
 	"time"
 
 	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/internal/corpora"
 )
-
-func datasets(t testing.TB) string {
-	if d := os.Getenv("CAPASTAN_DATASETS"); d != "" {
-		return d
-	}
-	d, _ := filepath.Abs(filepath.Join("..", "..", "shared", "datasets"))
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("datasets not found at %s (set CAPASTAN_DATASETS)", d)
-	}
-	return d
-}
 
 func TestDefault(t *testing.T) {
 	m, err := Default()
@@ -52,7 +42,7 @@ func TestDefaultReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains the default model")
 	}
-	data := datasets(t)
+	data := corpora.ForTest(t)
 	args, err := os.ReadFile("default.args")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +91,7 @@ func modelEpoch(t *testing.T) string {
 // 0.35. (SST's neutral class is the known exception, reported in
 // models/README.md.)
 func TestDefaultNoClassCollapse(t *testing.T) {
-	data := datasets(t)
+	data := corpora.ForTest(t)
 	m, err := Default()
 	if err != nil {
 		t.Fatal(err)

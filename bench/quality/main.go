@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/internal/corpora"
 	"github.com/capastan/capastan/models"
 )
 
@@ -33,7 +34,7 @@ type corpus struct {
 	Best func(*classifier.Config)
 }
 
-var corpora = []corpus{
+var corpusList = []corpus{
 	{"imdb", []string{"imdb/train.jsonl"}, "imdb/test.jsonl", "accuracy",
 		func(c *classifier.Config) { c.NGrams, c.MinDF, c.Balance = 3, 2, false }},
 	{"rt-polarity", []string{"rt-polarity/train.jsonl"}, "rt-polarity/test.jsonl", "accuracy",
@@ -68,12 +69,17 @@ type result struct {
 }
 
 func main() {
-	datasets := flag.String("datasets", "../shared/datasets", "folder of the staged corpora")
+	defaultDir, _ := corpora.Dir()
+	datasets := flag.String("datasets", defaultDir, "folder of the staged corpora (default: $CAPASTAN_DATASETS or ../shared/datasets)")
 	out := flag.String("out", "bench/results/quality", "output path without extension (.json and .md are written)")
 	flag.Parse()
+	if *datasets == "" {
+		_, err := corpora.Dir()
+		log.Fatal(err)
+	}
 
 	var results []result
-	for _, c := range corpora {
+	for _, c := range corpusList {
 		train := loadAll(*datasets, c.Train...)
 		test := loadAll(*datasets, c.Test)
 		best := classifier.DefaultConfig()
@@ -123,7 +129,7 @@ func main() {
 }
 
 func headline(corpus string) string {
-	for _, c := range corpora {
+	for _, c := range corpusList {
 		if c.Name == corpus {
 			return c.Metric
 		}
