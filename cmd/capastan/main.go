@@ -33,6 +33,8 @@ func commands() []command {
 		{"train", "train a model from labeled data", runTrain},
 		{"eval", "evaluate a model on labeled data", runEval},
 		{"predict", "classify texts from the arguments or stdin", runPredict},
+		{"produce", "publish review events from a file or stdin to Kafka", runProduce},
+		{"tail", "print a topic's records as JSON lines", runTail},
 		{"version", "print the version", func(_ context.Context, _ []string, sio stdio) error {
 			fmt.Fprintln(sio.out, "capastan", version)
 			return nil

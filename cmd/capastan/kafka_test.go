@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// TestProduceTail: produce a file to an in-process broker, tail it back.
+func TestProduceTail(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "reviews"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := 0; i < 25; i++ {
+		fmt.Fprintf(&lines, `{"id":"%d","text":"review %d","label":"positive"}`+"\n", i, i)
+	}
+	lines.WriteString("{broken\n")
+	file := writeFile(t, dir, "in.jsonl", lines.String())
+
+	code, _, errs := capastan(t, "", "produce", "-brokers", brokers, "-topic", "reviews", "-file", file)
+	if code != 0 {
+		t.Fatalf("produce exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"sent 25, acknowledged 25, failed 0, bad input lines 1", "line 26: invalid_json"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("produce stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	code, out, errs := capastan(t, "", "tail", "-brokers", brokers, "-topic", "reviews", "-max", "25", "-timeout", "5s")
+	if code != 0 {
+		t.Fatalf("tail exit %d: %s", code, errs)
+	}
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	if len(got) != 25 {
+		t.Fatalf("tail printed %d records, want 25", len(got))
+	}
+	ids := map[string]bool{}
+	for _, l := range got {
+		var rec struct {
+			Key   string `json:"key"`
+			Value struct {
+				ReviewID string `json:"review_id"`
+				Text     string `json:"text"`
+			} `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("tail line %q: %v", l, err)
+		}
+		if rec.Key != rec.Value.ReviewID || rec.Value.Text == "" {
+			t.Errorf("tail line %q", l)
+		}
+		ids[rec.Value.ReviewID] = true
+	}
+	if len(ids) != 25 {
+		t.Errorf("%d distinct ids, want 25", len(ids))
+	}
+	// With nothing more to read, tail stops after -timeout and says so.
+	code, out, errs = capastan(t, "", "tail", "-brokers", brokers, "-topic", "reviews", "-timeout", "1s")
+	if code != 0 || strings.Count(out, "\n") != 25 || !strings.Contains(errs, "no new record") {
+		t.Errorf("tail to the end: exit %d, %d lines, stderr %q", code, strings.Count(out, "\n"), errs)
+	}
+}
+
+func TestProduceErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "in.jsonl", `{"review_id":"1","text":"fine"}`+"\n")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no file", []string{"produce"}, 2, "-file is required"},
+		{"missing file", []string{"produce", "-file", filepath.Join(dir, "nope.jsonl")}, 1, "nope.jsonl"},
+		{"bad brokers", []string{"produce", "-brokers", "localhost", "-file", file}, 1, "not host:port"},
+		{"bad key", []string{"produce", "-key", "color", "-file", file}, 1, "-key"},
+		{"loop stdin", []string{"produce", "-file", "-", "-loop", "-count", "5"}, 1, "cannot reread stdin"},
+		{"broker down", []string{"produce", "-brokers", "127.0.0.1:1", "-max-attempts", "1", "-file", file}, 1, "not sent after 1 attempts"},
+		{"sasl without user", []string{"tail", "-sasl-mechanism", "PLAIN"}, 1, "needs a user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := capastan(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
+}
