@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # The default model's creation time is fixed so `make model` is byte-reproducible.
 MODEL_EPOCH ?= 1795737600
 
-.PHONY: help build run test lint unit race bench model model-check quality clean
+.PHONY: help build run test lint unit integration bench model model-check quality clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ build: ## build bin/capastan
 run: build ## classify sample reviews with the built-in model
 	$(BIN) predict < docs/sample-reviews.txt
 
-test: lint unit ## everything CI runs: vet, staticcheck, unit, property and fuzz-seed tests
+test: lint unit integration ## everything CI runs: lint, unit/property/fuzz-seed tests, integration tests on a real Kafka
 
 lint: ## gofmt, go vet and staticcheck (pinned in go.mod as a tool)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -27,6 +27,9 @@ lint: ## gofmt, go vet and staticcheck (pinned in go.mod as a tool)
 
 unit: ## go test with the race detector
 	$(GO) test -race -count=1 ./...
+
+integration: ## integration tests against a real Kafka broker started by scripts/kafka (needs Java 17+ and Maven)
+	scripts/integration
 
 bench: ## classifier benchmarks (needs $(DATASETS)); writes bench/results/classifier.txt
 	mkdir -p bench/results

@@ -1,0 +1,65 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// brokers returns the real broker's address, or skips the test.
+func brokers(t *testing.T) []string {
+	t.Helper()
+	b := os.Getenv("CAPASTAN_IT_BROKERS")
+	if b == "" {
+		t.Skip("CAPASTAN_IT_BROKERS not set: run scripts/integration (make test does) to start a real Kafka broker")
+	}
+	return strings.Split(b, ",")
+}
+
+// topic creates a fresh topic with n partitions and returns its name.
+func topic(t *testing.T, bs []string, name string, partitions int32) string {
+	t.Helper()
+	name = name + "-" + time.Now().Format("150405.000000")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).CreateTopics(ctx, partitions, 1, nil, name)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", name, err)
+	}
+	return name
+}
+
+// consume reads n records of topic from the start, read_committed.
+func consume(t *testing.T, bs []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bs...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		f := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d records of %s before the deadline", len(out), n, topic)
+		}
+		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
+}
