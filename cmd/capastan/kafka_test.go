@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -94,5 +99,55 @@ func TestProduceErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, errs, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestDev starts `capastan dev` on a free port, produces the sample reviews
+// to it, tails them back, and stops it.
+func TestDev(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"dev", "-port", strconv.Itoa(port)}, stdio{strings.NewReader(""), &out, &errb})
+	}()
+	brokers := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", brokers)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not listen on %s: %s", brokers, errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, _, errs := capastan(t, "", "produce", "-brokers", brokers, "-file", filepath.Join("..", "..", "docs", "sample-reviews.jsonl"))
+	if code != 0 || !strings.Contains(errs, "sent 6, acknowledged 6") {
+		t.Fatalf("produce to dev: exit %d: %s", code, errs)
+	}
+	code, tailed, errs := capastan(t, "", "tail", "-brokers", brokers, "-topic", "reviews", "-max", "6")
+	if code != 0 || strings.Count(tailed, "\n") != 6 {
+		t.Fatalf("tail from dev: exit %d, %q, %s", code, tailed, errs)
+	}
+	cancel()
+	select {
+	case c := <-done:
+		if c != 0 {
+			t.Errorf("dev exit %d: %s", c, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("dev did not stop on cancel")
+	}
+	if !strings.Contains(out.String(), "in-process Kafka broker on "+brokers) {
+		t.Errorf("dev printed %q", out.String())
 	}
 }

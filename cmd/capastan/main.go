@@ -35,6 +35,7 @@ func commands() []command {
 		{"predict", "classify texts from the arguments or stdin", runPredict},
 		{"produce", "publish review events from a file or stdin to Kafka", runProduce},
 		{"tail", "print a topic's records as JSON lines", runTail},
+		{"dev", "run an in-process Kafka broker with the topics created, for trying things", runDev},
 		{"version", "print the version", func(_ context.Context, _ []string, sio stdio) error {
 			fmt.Fprintln(sio.out, "capastan", version)
 			return nil
