@@ -1,0 +1,299 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/schemas"
+)
+
+// Worker consumes, classifies and produces until its context ends.
+type Worker struct {
+	cfg      Config
+	model    *classifier.Model
+	classes  []string
+	modelRef schemas.ModelRef
+	log      *slog.Logger
+
+	procs sync.Pool
+	ready atomic.Bool
+
+	consumed, produced, deadLettered, retried, aborted atomic.Int64
+}
+
+// Stats counts what a worker has done.
+type Stats struct {
+	Consumed     int64 // input records in committed batches
+	Produced     int64 // labeled records in committed batches
+	DeadLettered int64 // dead-letter records in committed batches
+	Retried      int64 // batches given up and processed again
+	Aborted      int64 // transactions aborted (exactly-once)
+}
+
+// New validates cfg and prepares a worker for model.
+func New(cfg Config, model *classifier.Model, log *slog.Logger) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	if model == nil {
+		return nil, errors.New("worker: no model")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	meta := model.Metadata()
+	w := &Worker{cfg: cfg, model: model, classes: model.Classes(), log: log,
+		modelRef: schemas.ModelRef{Name: meta.Name, Version: meta.Version, SHA256: model.SHA256()}}
+	w.procs.New = func() any { return &processor{w: w} }
+	return w, nil
+}
+
+// Ready reports whether the worker has joined its group and is consuming.
+func (w *Worker) Ready() bool { return w.ready.Load() }
+
+// Stats returns the counts so far.
+func (w *Worker) Stats() Stats {
+	return Stats{Consumed: w.consumed.Load(), Produced: w.produced.Load(), DeadLettered: w.deadLettered.Load(),
+		Retried: w.retried.Load(), Aborted: w.aborted.Load()}
+}
+
+func (w *Worker) clientOpts() ([]kgo.Opt, error) {
+	opts, err := w.cfg.Conn.FranzOpts()
+	if err != nil {
+		return nil, err
+	}
+	return append(opts,
+		kgo.ClientID("capastan-worker"),
+		kgo.ConsumerGroup(w.cfg.Group),
+		kgo.ConsumeTopics(w.cfg.InputTopic),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.RecordDeliveryTimeout(w.cfg.DeliveryTimeout),
+		kgo.ProducerLinger(2*time.Millisecond),
+	), nil
+}
+
+// Run consumes until ctx ends, then finishes the batch in hand, commits it
+// and leaves the group. It returns nil after a clean shutdown and an error
+// only when the worker cannot go on (a fenced or failed transactional
+// producer, a client that cannot be built).
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.ready.Store(false)
+	opts, err := w.clientOpts()
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	if w.cfg.Delivery == ExactlyOnce {
+		return w.runExactlyOnce(ctx, opts)
+	}
+	return w.runAtLeastOnce(ctx, opts)
+}
+
+// finishCtx is the context for finishing a batch: not ctx, which may be
+// cancelled by a shutdown that must still commit (or abort) cleanly.
+func finishCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), time.Minute)
+}
+
+func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
+	opts = append(opts, kgo.TransactionalID(w.cfg.TransactionalID)) // franz-go always requires stable offsets for groups
+	sess, err := kgo.NewGroupTransactSession(opts...)
+	if err != nil {
+		return fmt.Errorf("worker: kafka client: %w", err)
+	}
+	defer sess.Close()
+	for {
+		fetches := sess.PollRecords(ctx, w.cfg.MaxPollRecords)
+		if ctx.Err() != nil || fetches.IsClientClosed() {
+			return nil
+		}
+		w.logFetchErrors(fetches)
+		w.ready.Store(true)
+		if fetches.NumRecords() == 0 {
+			continue
+		}
+		outs, n := w.processAll(fetches)
+		fctx, cancel := finishCtx()
+		if err := sess.Begin(); err != nil {
+			cancel()
+			return fmt.Errorf("worker: begin transaction: %w", err)
+		}
+		var produceErr atomic.Value
+		for _, rec := range outs {
+			sess.Produce(fctx, rec, func(_ *kgo.Record, err error) {
+				if err != nil {
+					produceErr.CompareAndSwap(nil, err)
+				}
+			})
+		}
+		try := kgo.TryCommit
+		if e := sess.Client().Flush(fctx); e != nil || produceErr.Load() != nil {
+			try = kgo.TryAbort
+		}
+		committed, err := sess.End(fctx, try)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("worker: end transaction: %w", err)
+		}
+		if !committed {
+			// The session rewinds to the last committed offsets: the batch
+			// is processed again, by this worker or the partition's new owner.
+			w.aborted.Add(1)
+			w.retried.Add(1)
+			w.log.Warn("batch aborted; it will be processed again", "records", n, "produce_error", produceErr.Load())
+			sleep(ctx, w.cfg.RetryBackoff)
+			continue
+		}
+		w.count(outs, n)
+	}
+}
+
+func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
+	// With BlockRebalanceOnPoll a rebalance waits until the batch in hand
+	// is produced and committed (AllowRebalance), so a revoked partition
+	// never has uncommitted work.
+	cl, err := kgo.NewClient(append(opts, kgo.BlockRebalanceOnPoll())...)
+	if err != nil {
+		return fmt.Errorf("worker: kafka client: %w", err)
+	}
+	defer cl.Close()
+	for {
+		fetches := cl.PollRecords(ctx, w.cfg.MaxPollRecords)
+		if ctx.Err() != nil || fetches.IsClientClosed() {
+			cl.AllowRebalance()
+			return nil
+		}
+		w.logFetchErrors(fetches)
+		w.ready.Store(true)
+		if fetches.NumRecords() == 0 {
+			cl.AllowRebalance()
+			continue
+		}
+		outs, n := w.processAll(fetches)
+		fctx, cancel := finishCtx()
+		var produceErr atomic.Value
+		for _, rec := range outs {
+			cl.Produce(fctx, rec, func(_ *kgo.Record, err error) {
+				if err != nil {
+					produceErr.CompareAndSwap(nil, err)
+				}
+			})
+		}
+		ferr := cl.Flush(fctx)
+		if perr := produceErr.Load(); perr != nil || ferr != nil {
+			// Not every output is acknowledged: commit nothing and rewind
+			// to the batch's first offsets, so it is processed again.
+			cl.SetOffsets(firstOffsets(fetches))
+			w.retried.Add(1)
+			w.log.Warn("batch not fully acknowledged; it will be processed again", "records", n, "produce_error", perr, "flush_error", ferr)
+			cancel()
+			cl.AllowRebalance()
+			sleep(ctx, w.cfg.RetryBackoff)
+			continue
+		}
+		if err := cl.CommitRecords(fctx, fetchedRecords(fetches)...); err != nil {
+			// The outputs are out; the offsets are not: the batch may be
+			// produced again after a restart (at-least-once).
+			w.log.Warn("offset commit failed; the batch may be delivered again", "err", err)
+		}
+		cancel()
+		w.count(outs, n)
+		cl.AllowRebalance()
+	}
+}
+
+// processAll processes each partition of fetches on its own goroutine (at
+// most GOMAXPROCS at once), keeping each partition's order, and returns the
+// output records partition by partition, with the input record count.
+func (w *Worker) processAll(fetches kgo.Fetches) ([]*kgo.Record, int) {
+	type part struct {
+		in  []*kgo.Record
+		out []*kgo.Record
+	}
+	var parts []*part
+	n := 0
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 {
+			parts = append(parts, &part{in: p.Records})
+			n += len(p.Records)
+		}
+	})
+	now := time.Now()
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			pr := w.procs.Get().(*processor)
+			p.out = make([]*kgo.Record, len(p.in))
+			for i, r := range p.in {
+				p.out[i] = pr.process(r, now)
+			}
+			w.procs.Put(pr)
+		}()
+	}
+	wg.Wait()
+	outs := make([]*kgo.Record, 0, n)
+	for _, p := range parts {
+		outs = append(outs, p.out...)
+	}
+	return outs, n
+}
+
+func (w *Worker) count(outs []*kgo.Record, n int) {
+	w.consumed.Add(int64(n))
+	for _, r := range outs {
+		if r.Topic == w.cfg.DeadLetterTopic {
+			w.deadLettered.Add(1)
+		} else {
+			w.produced.Add(1)
+		}
+	}
+}
+
+func (w *Worker) logFetchErrors(f kgo.Fetches) {
+	f.EachError(func(topic string, partition int32, err error) {
+		w.log.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
+	})
+}
+
+func fetchedRecords(f kgo.Fetches) []*kgo.Record {
+	out := make([]*kgo.Record, 0, f.NumRecords())
+	f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	return out
+}
+
+// firstOffsets maps each fetched partition to its first record's offset.
+func firstOffsets(f kgo.Fetches) map[string]map[int32]kgo.EpochOffset {
+	out := map[string]map[int32]kgo.EpochOffset{}
+	f.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		if out[p.Topic] == nil {
+			out[p.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		r := p.Records[0]
+		out[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+	})
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}

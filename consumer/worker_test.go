@@ -1,0 +1,280 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capastan/capastan/internal/kafkaconn"
+	"github.com/capastan/capastan/models"
+	"github.com/capastan/capastan/schemas"
+)
+
+const (
+	inTopic  = "reviews"
+	outTopic = "reviews.labeled"
+	dlqTopic = "reviews.dlq"
+)
+
+func startCluster(t *testing.T) []string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, inTopic, outTopic), kfake.SeedTopics(1, dlqTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+// poison are the bad inputs mixed into every stream, with the dead-letter
+// code each must get.
+var poison = []struct{ value, code string }{
+	{`{not json`, schemas.CodeInvalidJSON},
+	{`{"review_id":"p-types","text":42}`, schemas.CodeSchemaViolation},
+	{`{"review_id":"p-empty","text":"   "}`, schemas.CodeEmptyText},
+	{"{\"review_id\":\"p-utf8\",\"text\":\"bad \xff\"}", schemas.CodeInvalidUTF8},
+	{`{"review_id":"p-version","schema_version":7,"text":"from the future"}`, schemas.CodeUnsupportedVersion},
+	{`{"review_id":"p-long","text":"` + strings.Repeat("x", 70000) + `"}`, schemas.CodeTextTooLong},
+}
+
+// produceInput writes n good reviews over 20 keys, then the poison pills.
+func produceInput(t *testing.T, brokers []string, n int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(inTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i := 0; i < n; i++ {
+		v := fmt.Sprintf(`{"review_id":"r%d","product_id":"k%d","text":"review %d: I loved it, great battery"}`, i, i%20, i)
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i%20)), Value: []byte(v)})
+	}
+	for i, p := range poison {
+		recs = append(recs, &kgo.Record{Key: []byte("poison" + strconv.Itoa(i)), Value: []byte(p.value),
+			Headers: []kgo.RecordHeader{{Key: "trace-id", Value: []byte("t" + strconv.Itoa(i))}}})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// collect reads topic read_committed until want records arrive or the
+// deadline passes, then keeps reading briefly to catch duplicates.
+func collect(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	deadline := time.Now().Add(30 * time.Second)
+	extra := time.Time{}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		f := cl.PollFetches(ctx)
+		cancel()
+		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+		if len(out) >= want && extra.IsZero() {
+			extra = time.Now().Add(700 * time.Millisecond)
+		}
+		if !extra.IsZero() && time.Now().After(extra) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d records before the deadline", topic, len(out), want)
+		}
+	}
+}
+
+func newWorker(t *testing.T, brokers []string, delivery, txid string) *Worker {
+	t.Helper()
+	m, err := models.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Conn = kafkaconn.Config{Brokers: brokers}
+	cfg.Delivery = delivery
+	cfg.TransactionalID = txid
+	cfg.MaxPollRecords = 500
+	cfg.RetryBackoff = 50 * time.Millisecond
+	w, err := New(cfg, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func runWorker(t *testing.T, w *Worker) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var runErr error
+	wg.Add(1)
+	go func() { defer wg.Done(); runErr = w.Run(ctx) }()
+	return func() {
+		cancel()
+		wg.Wait()
+		if runErr != nil {
+			t.Errorf("Run: %v", runErr)
+		}
+	}
+}
+
+// checkOutputs asserts each good review labeled exactly `want` times at
+// most (1 for exactly-once), keyed like its input, in input order per key,
+// and each poison pill dead-lettered with its code.
+func checkOutputs(t *testing.T, brokers []string, n int, exactlyOnce bool) {
+	t.Helper()
+	outs := collect(t, brokers, outTopic, n)
+	count := map[string]int{}
+	lastOffset := map[string]int64{}
+	for _, r := range outs {
+		l, err := schemas.DecodeLabeled(r.Value)
+		if err != nil {
+			t.Fatalf("output %q: %v", r.Value, err)
+		}
+		count[l.ReviewID]++
+		if string(r.Key) != l.ProductID {
+			t.Errorf("review %s keyed %q, its input was keyed %q", l.ReviewID, r.Key, l.ProductID)
+		}
+		if l.Label == "" || len(l.Probs) != 3 || l.Model.SHA256 == "" || l.Origin.Topic != inTopic {
+			t.Errorf("incomplete output %s", r.Value)
+		}
+		if prev, ok := lastOffset[l.ProductID]; ok && l.Origin.Offset < prev && exactlyOnce {
+			t.Errorf("key %s: output for offset %d after %d", l.ProductID, l.Origin.Offset, prev)
+		}
+		lastOffset[l.ProductID] = l.Origin.Offset
+	}
+	dups := 0
+	for i := 0; i < n; i++ {
+		c := count[fmt.Sprintf("r%d", i)]
+		switch {
+		case c == 0:
+			t.Fatalf("review r%d never labeled", i)
+		case c > 1 && exactlyOnce:
+			t.Fatalf("review r%d labeled %d times in exactly-once mode", i, c)
+		case c > 1:
+			dups += c - 1
+		}
+	}
+	if len(count) != n {
+		t.Errorf("%d distinct reviews labeled, want %d", len(count), n)
+	}
+	t.Logf("%d outputs for %d reviews (%d duplicates)", len(outs), n, dups)
+	dl := collect(t, brokers, dlqTopic, len(poison))
+	codes := map[string]bool{}
+	for _, r := range dl {
+		h := map[string]string{}
+		for _, x := range r.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		codes[h[schemas.HeaderErrorCode]] = true
+		if h["trace-id"] == "" || h[schemas.HeaderSourceTopic] != inTopic || h[schemas.HeaderErrorMessage] == "" {
+			t.Errorf("dead letter %q lacks its original or capastan headers: %v", r.Key, h)
+		}
+	}
+	for _, p := range poison {
+		if !codes[p.code] {
+			t.Errorf("no dead letter with code %s", p.code)
+		}
+	}
+	if exactlyOnce && len(dl) != len(poison) {
+		t.Errorf("%d dead letters, want %d", len(dl), len(poison))
+	}
+}
+
+func TestWorkerDelivery(t *testing.T) {
+	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
+		t.Run(mode, func(t *testing.T) {
+			brokers := startCluster(t)
+			const n = 3000
+			produceInput(t, brokers, n)
+			w := newWorker(t, brokers, mode, "tx-"+mode)
+			stop := runWorker(t, w)
+			checkOutputs(t, brokers, n, mode == ExactlyOnce)
+			stop()
+			st := w.Stats()
+			if st.Consumed != n+int64(len(poison)) || st.DeadLettered != int64(len(poison)) {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// TestWorkerRestart: a worker stops cleanly after the first half of the
+// stream, more input arrives, another worker (another transactional id)
+// takes over: the second half is labeled, the first is not labeled again.
+func TestWorkerRestart(t *testing.T) {
+	brokers := startCluster(t)
+	const half = 2000
+	produceInput(t, brokers, half)
+	w1 := newWorker(t, brokers, ExactlyOnce, "tx-a")
+	stop1 := runWorker(t, w1)
+	want := int64(half + len(poison))
+	deadline := time.Now().Add(20 * time.Second)
+	for w1.Stats().Consumed < want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop1()
+	if c := w1.Stats().Consumed; c != want {
+		t.Fatalf("first worker consumed %d, want %d", c, want)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(inTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for i := half; i < 2*half; i++ {
+		v := fmt.Sprintf(`{"review_id":"r%d","product_id":"k%d","text":"second half %d"}`, i, i%20, i)
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i%20)), Value: []byte(v)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	w2 := newWorker(t, brokers, ExactlyOnce, "tx-b")
+	stop2 := runWorker(t, w2)
+	checkOutputs(t, brokers, 2*half, true)
+	stop2()
+	if c := w2.Stats().Consumed; c != half {
+		t.Errorf("second worker consumed %d records, want the %d new ones only", c, half)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tweak := range []func(*Config){
+		func(c *Config) { c.InputTopic = "" },
+		func(c *Config) { c.OutputTopic = c.InputTopic },
+		func(c *Config) { c.Delivery = "maybe" },
+		func(c *Config) { c.TransactionalID = "" },
+		func(c *Config) { c.MaxPollRecords = 0 },
+		func(c *Config) { c.Group = "" },
+		func(c *Config) { c.Conn.Brokers = nil },
+	} {
+		c := DefaultConfig()
+		tweak(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate accepted %+v", c)
+		}
+	}
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Errorf("defaults invalid: %v", err)
+	}
+	if _, err := New(c, nil, nil); err == nil {
+		t.Error("New without a model must fail")
+	}
+}
