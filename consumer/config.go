@@ -17,35 +17,49 @@ const (
 )
 
 // Config is the worker's configuration. DefaultConfig holds every
-// default; each field says what it controls.
+// default; each field says what it controls. The env tags name the
+// environment variables `capastan serve` reads (with the CAPASTAN_ prefix).
 type Config struct {
-	Conn kafkaconn.Config
+	Conn kafkaconn.Config `envPrefix:"KAFKA_"`
 	// InputTopic, OutputTopic and DeadLetterTopic name the topics.
-	InputTopic      string
-	OutputTopic     string
-	DeadLetterTopic string
+	InputTopic      string `env:"INPUT_TOPIC"`
+	OutputTopic     string `env:"OUTPUT_TOPIC"`
+	DeadLetterTopic string `env:"DLQ_TOPIC"`
 	// Group is the consumer group every worker of a deployment shares.
-	Group string
+	Group string `env:"GROUP"`
+	// InstanceID, when set, makes this worker a static group member
+	// (KIP-345): a restart with the same id takes its partitions back at
+	// once instead of waiting for the old session to expire. Give each
+	// replica a stable one (a StatefulSet pod name).
+	InstanceID string `env:"GROUP_INSTANCE_ID"`
+	// SessionTimeout is how long the group waits for a silent worker
+	// before moving its partitions to the others.
+	SessionTimeout time.Duration `env:"SESSION_TIMEOUT"`
 	// Delivery is ExactlyOnce or AtLeastOnce.
-	Delivery string
+	Delivery string `env:"DELIVERY"`
 	// TransactionalID identifies this worker's transactions (exactly-once
 	// only); it must differ between live workers. Default: group, host
 	// name and process id.
-	TransactionalID string
+	TransactionalID string `env:"TRANSACTIONAL_ID"`
 	// MaxPollRecords bounds one batch (one transaction).
-	MaxPollRecords int
+	MaxPollRecords int `env:"MAX_POLL_RECORDS"`
 	// MaxTextBytes is the longest text accepted; longer ones are
 	// dead-lettered as text_too_long.
-	MaxTextBytes int
+	MaxTextBytes int `env:"MAX_TEXT_BYTES"`
 	// CopyText copies the review text into the labeled record.
-	CopyText bool
+	CopyText bool `env:"COPY_TEXT"`
 	// EventSource is the CloudEvents source of the output records.
-	EventSource string
+	EventSource string `env:"EVENT_SOURCE"`
 	// DeliveryTimeout bounds how long one output record may take to be
 	// acknowledged before the batch is given up and retried.
-	DeliveryTimeout time.Duration
+	DeliveryTimeout time.Duration `env:"DELIVERY_TIMEOUT"`
 	// RetryBackoff is the pause before a failed batch is retried.
-	RetryBackoff time.Duration
+	RetryBackoff time.Duration `env:"RETRY_BACKOFF"`
+	// TransactionTimeout is how long the broker lets a transaction stay
+	// open. It bounds how long a crashed worker's open transaction holds
+	// back read_committed readers, when its successor has another
+	// transactional id; a successor with the same id fences it at once.
+	TransactionTimeout time.Duration `env:"TRANSACTION_TIMEOUT"`
 }
 
 // DefaultConfig is the worker's defaults.
@@ -58,12 +72,17 @@ func DefaultConfig() Config {
 		DeadLetterTopic: "reviews.dlq",
 		Group:           "capastan",
 		Delivery:        ExactlyOnce,
+		// A crashed worker's partitions move after 10 s, not franz-go's 45.
+		SessionTimeout:  10 * time.Second,
 		TransactionalID: fmt.Sprintf("capastan-%s-%d", host, os.Getpid()),
 		MaxPollRecords:  2000,
 		MaxTextBytes:    schemas.DefaultMaxTextBytes,
 		EventSource:     schemas.DefaultEventSource,
 		DeliveryTimeout: 30 * time.Second,
 		RetryBackoff:    time.Second,
+		// Batches commit in milliseconds; 10 s is ample and keeps a
+		// crash's stall short (franz-go's default is 40 s).
+		TransactionTimeout: 10 * time.Second,
 	}
 }
 
@@ -87,8 +106,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max poll records must be at least 1, got %d", c.MaxPollRecords)
 	case c.MaxTextBytes < 1:
 		return fmt.Errorf("max text bytes must be at least 1, got %d", c.MaxTextBytes)
-	case c.DeliveryTimeout <= 0 || c.RetryBackoff < 0:
-		return errors.New("delivery timeout must be positive and retry backoff not negative")
+	case c.SessionTimeout < time.Second:
+		return fmt.Errorf("session timeout must be at least 1s, got %s", c.SessionTimeout)
+	case c.DeliveryTimeout <= 0 || c.RetryBackoff < 0 || c.TransactionTimeout < time.Second:
+		return errors.New("delivery timeout must be positive, retry backoff not negative and transaction timeout at least 1s")
 	}
 	return nil
 }

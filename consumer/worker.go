@@ -71,8 +71,12 @@ func (w *Worker) clientOpts() ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w.cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(w.cfg.InstanceID))
+	}
 	return append(opts,
 		kgo.ClientID("capastan-worker"),
+		kgo.SessionTimeout(w.cfg.SessionTimeout),
 		kgo.ConsumerGroup(w.cfg.Group),
 		kgo.ConsumeTopics(w.cfg.InputTopic),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
@@ -106,7 +110,8 @@ func finishCtx() (context.Context, context.CancelFunc) {
 }
 
 func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
-	opts = append(opts, kgo.TransactionalID(w.cfg.TransactionalID)) // franz-go always requires stable offsets for groups
+	// franz-go always requires stable offsets for groups, as EOS needs.
+	opts = append(opts, kgo.TransactionalID(w.cfg.TransactionalID), kgo.TransactionTimeout(w.cfg.TransactionTimeout))
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return fmt.Errorf("worker: kafka client: %w", err)
