@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,7 +104,7 @@ func TestProduceErrors(t *testing.T) {
 }
 
 // TestDev starts `capastan dev` on a free port, produces the sample reviews
-// to it, tails them back, and stops it.
+// to it, tails the labeled results, and stops it.
 func TestDev(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -112,7 +113,7 @@ func TestDev(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"dev", "-port", strconv.Itoa(port)}, stdio{strings.NewReader(""), &out, &errb})
@@ -134,9 +135,9 @@ func TestDev(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "sent 6, acknowledged 6") {
 		t.Fatalf("produce to dev: exit %d: %s", code, errs)
 	}
-	code, tailed, errs := capastan(t, "", "tail", "-brokers", brokers, "-topic", "reviews", "-max", "6")
-	if code != 0 || strings.Count(tailed, "\n") != 6 {
-		t.Fatalf("tail from dev: exit %d, %q, %s", code, tailed, errs)
+	code, tailed, errs := capastan(t, "", "tail", "-brokers", brokers, "-topic", "reviews.labeled", "-max", "6", "-timeout", "20s")
+	if code != 0 || strings.Count(tailed, "\n") != 6 || !strings.Contains(tailed, `"label":"positive"`) || !strings.Contains(tailed, `"label":"negative"`) {
+		t.Fatalf("tail labeled results from dev: exit %d, %q, %s", code, tailed, errs)
 	}
 	cancel()
 	select {
@@ -144,10 +145,29 @@ func TestDev(t *testing.T) {
 		if c != 0 {
 			t.Errorf("dev exit %d: %s", c, errb.String())
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("dev did not stop on cancel")
 	}
-	if !strings.Contains(out.String(), "in-process Kafka broker on "+brokers) {
-		t.Errorf("dev printed %q", out.String())
+	if !strings.Contains(out.String(), "in-process Kafka broker on "+brokers) || !strings.Contains(errb.String(), "worker stopped") {
+		t.Errorf("dev printed %q and logged %q", out.String(), errb.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a
+// running command and the test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

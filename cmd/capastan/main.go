@@ -35,7 +35,8 @@ func commands() []command {
 		{"predict", "classify texts from the arguments or stdin", runPredict},
 		{"produce", "publish review events from a file or stdin to Kafka", runProduce},
 		{"tail", "print a topic's records as JSON lines", runTail},
-		{"dev", "run an in-process Kafka broker with the topics created, for trying things", runDev},
+		{"serve", "run the streaming worker", runServe},
+		{"dev", "run the worker on an in-process Kafka broker with the built-in model, for trying things", runDev},
 		{"version", "print the version", func(_ context.Context, _ []string, sio stdio) error {
 			fmt.Fprintln(sio.out, "capastan", version)
 			return nil
@@ -57,6 +58,12 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal starts a graceful shutdown, restore the
+		// default handling: a second signal ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}))
 }
 
