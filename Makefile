@@ -15,8 +15,8 @@ help: ## list targets
 build: ## build bin/capastan
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/capastan
 
-run: build ## classify sample reviews with the built-in model
-	$(BIN) predict < docs/sample-reviews.txt
+run: build ## the embedded default: in-process Kafka broker + worker + built-in model (capastan dev)
+	$(BIN) dev
 
 test: lint unit integration ## everything CI runs: lint, unit/property/fuzz-seed tests, integration tests on a real Kafka
 

@@ -63,3 +63,18 @@ func consume(t *testing.T, bs []string, topic string, n int) []*kgo.Record {
 	}
 	return out
 }
+
+// totalEnd sums the end offsets (high watermarks) of a topic's partitions.
+func totalEnd(ctx context.Context, cl *kgo.Client, topic string) (int64, error) {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			total += o.Offset
+		}
+	})
+	return total, nil
+}
