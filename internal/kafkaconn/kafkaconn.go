@@ -25,21 +25,22 @@ const (
 	SCRAMSHA512 = "SCRAM-SHA-512"
 )
 
-// Config is how to connect to a cluster.
+// Config is how to connect to a cluster. The env tags name the variables
+// (after a CAPASTAN_KAFKA_ prefix) the commands read.
 type Config struct {
 	// Brokers are seed addresses, host:port.
-	Brokers []string
+	Brokers []string `env:"BROKERS" envSeparator:","`
 	// SASLMechanism is "", PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-	SASLMechanism string
-	SASLUser      string
-	SASLPassword  string
+	SASLMechanism string `env:"SASL_MECHANISM"`
+	SASLUser      string `env:"SASL_USER"`
+	SASLPassword  string `env:"SASL_PASSWORD"`
 	// TLS turns on TLS; the files are optional PEM paths (a CA bundle to
 	// trust, and a client certificate and key for mutual TLS).
-	TLS                   bool
-	TLSCAFile             string
-	TLSCertFile           string
-	TLSKeyFile            string
-	TLSInsecureSkipVerify bool
+	TLS                   bool   `env:"TLS"`
+	TLSCAFile             string `env:"TLS_CA"`
+	TLSCertFile           string `env:"TLS_CERT"`
+	TLSKeyFile            string `env:"TLS_KEY"`
+	TLSInsecureSkipVerify bool   `env:"TLS_INSECURE_SKIP_VERIFY"`
 }
 
 // ParseBrokers splits "host:port,host:port", rejecting empty entries and
