@@ -8,13 +8,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // capastan runs one command line in-process.
 func capastan(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, stdio{strings.NewReader(stdin), &out, &errb})
+	// A command that should fail at start-up but runs instead (a server
+	// that was meant to be refused) must fail the test, not hang it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code = run(ctx, args, stdio{strings.NewReader(stdin), &out, &errb})
+	if ctx.Err() != nil {
+		t.Fatalf("capastan %q still running after a minute; stderr:\n%s", args, errb.String())
+	}
 	return code, out.String(), errb.String()
 }
 
