@@ -27,7 +27,7 @@ type Worker struct {
 	procs sync.Pool
 	ready atomic.Bool
 
-	consumed, produced, deadLettered, retried, aborted atomic.Int64
+	consumed, produced, deadLettered, retried, aborted, restarts atomic.Int64
 }
 
 // Stats counts what a worker has done.
@@ -37,6 +37,7 @@ type Stats struct {
 	DeadLettered int64 // dead-letter records in committed batches
 	Retried      int64 // batches given up and processed again
 	Aborted      int64 // transactions aborted (exactly-once)
+	Restarts     int64 // transactional sessions replaced after a failure
 }
 
 // New validates cfg and prepares a worker for model.
@@ -63,7 +64,7 @@ func (w *Worker) Ready() bool { return w.ready.Load() }
 // Stats returns the counts so far.
 func (w *Worker) Stats() Stats {
 	return Stats{Consumed: w.consumed.Load(), Produced: w.produced.Load(), DeadLettered: w.deadLettered.Load(),
-		Retried: w.retried.Load(), Aborted: w.aborted.Load()}
+		Retried: w.retried.Load(), Aborted: w.aborted.Load(), Restarts: w.restarts.Load()}
 }
 
 func (w *Worker) clientOpts() ([]kgo.Opt, error) {
@@ -112,9 +113,38 @@ func finishCtx() (context.Context, context.CancelFunc) {
 func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 	// franz-go always requires stable offsets for groups, as EOS needs.
 	opts = append(opts, kgo.TransactionalID(w.cfg.TransactionalID), kgo.TransactionTimeout(w.cfg.TransactionTimeout))
+	for {
+		err := w.transactLoop(ctx, opts)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		var fatal *fatalError
+		if errors.As(err, &fatal) {
+			return err
+		}
+		// The transactional client gave up (a broker away longer than its
+		// retries, a fenced epoch): start a new session, which rejoins the
+		// group and resumes from the committed offsets. Nothing past them
+		// was committed, so nothing is lost or doubled.
+		w.ready.Store(false)
+		w.restarts.Add(1)
+		w.log.Error("transactional session failed; starting a new one", "err", err)
+		sleep(ctx, 5*w.cfg.RetryBackoff)
+	}
+}
+
+// fatalError is an error a new session cannot cure.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+// transactLoop runs one transactional session until ctx ends (nil) or the
+// session fails (its error).
+func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
-		return fmt.Errorf("worker: kafka client: %w", err)
+		return &fatalError{fmt.Errorf("worker: kafka client: %w", err)}
 	}
 	defer sess.Close()
 	for {
@@ -131,7 +161,7 @@ func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 		fctx, cancel := finishCtx()
 		if err := sess.Begin(); err != nil {
 			cancel()
-			return fmt.Errorf("worker: begin transaction: %w", err)
+			return fmt.Errorf("begin transaction: %w", err)
 		}
 		var produceErr atomic.Value
 		for _, rec := range outs {
@@ -148,7 +178,7 @@ func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 		committed, err := sess.End(fctx, try)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("worker: end transaction: %w", err)
+			return fmt.Errorf("end transaction: %w", err)
 		}
 		if !committed {
 			// The session rewinds to the last committed offsets: the batch

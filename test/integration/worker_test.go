@@ -285,3 +285,49 @@ func TestWorkerSignals(t *testing.T) {
 		})
 	}
 }
+
+// stopServe sends SIGTERM and requires a clean exit.
+func stopServe(t *testing.T, cmd *exec.Cmd, logs *bytes.Buffer) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("worker exit %v\n%s", err, logs)
+	}
+}
+
+// TestWorkerRebalances (fault test 3): two workers start, a third joins
+// mid-stream, one leaves; every review once, in order per key.
+func TestWorkerRebalances(t *testing.T) {
+	s := newStream(t, 100000)
+	a, la := s.serve(t, "it-reb-a-"+s.in)
+	b, lb := s.serve(t, "it-reb-b-"+s.in)
+	waitOutputs(t, s, 20000)
+	c, lc := s.serve(t, "it-reb-c-"+s.in)
+	waitOutputs(t, s, 50000)
+	stopServe(t, a, la)
+	s.check(t, true)
+	stopServe(t, b, lb)
+	stopServe(t, c, lc)
+}
+
+// TestWorkerBrokerRestart (fault test 4): the broker is stopped mid-stream
+// and started again on the same data; the worker rides it out.
+func TestWorkerBrokerRestart(t *testing.T) {
+	if os.Getenv("KAFKA_PORT") == "" {
+		t.Skip("needs scripts/integration's broker (KAFKA_PORT) to stop and restart it")
+	}
+	s := newStream(t, 100000)
+	cmd, logs := s.serve(t, "it-restart-"+s.in)
+	waitOutputs(t, s, 20000)
+	kafka := func(args ...string) {
+		out, err := exec.Command("../../scripts/kafka", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("scripts/kafka %v: %v\n%s", args, err, out)
+		}
+	}
+	kafka("stop")
+	time.Sleep(3 * time.Second)
+	kafka("start", "--keep")
+	s.check(t, true)
+	stopServe(t, cmd, logs)
+}
