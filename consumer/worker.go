@@ -76,6 +76,9 @@ func (w *Worker) clientOpts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.InstanceID(w.cfg.InstanceID))
 	}
 	return append(opts,
+		// Ready once the group has given this worker its share (which may
+		// be nothing, with more workers than partitions).
+		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { w.ready.Store(true) }),
 		kgo.ClientID("capastan-worker"),
 		kgo.SessionTimeout(w.cfg.SessionTimeout),
 		kgo.ConsumerGroup(w.cfg.Group),
