@@ -55,6 +55,11 @@ type Config struct {
 	DeliveryTimeout time.Duration `env:"DELIVERY_TIMEOUT"`
 	// RetryBackoff is the pause before a failed batch is retried.
 	RetryBackoff time.Duration `env:"RETRY_BACKOFF"`
+	// Passthrough copies each input record to the output topic without
+	// decoding or classifying it. It is not for production: it is the
+	// baseline bench/e2e measures the worker against (the same consume-
+	// produce loop with the same settings, minus the work).
+	Passthrough bool
 	// TransactionTimeout is how long the broker lets a transaction stay
 	// open. It bounds how long a crashed worker's open transaction holds
 	// back read_committed readers, when its successor has another

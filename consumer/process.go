@@ -24,6 +24,9 @@ type processor struct {
 // process returns the labeled record for in, or its dead-letter record.
 func (p *processor) process(in *kgo.Record, now time.Time) *kgo.Record {
 	w := p.w
+	if w.cfg.Passthrough {
+		return &kgo.Record{Topic: w.cfg.OutputTopic, Key: in.Key, Value: in.Value, Headers: in.Headers}
+	}
 	p.hdrs = p.hdrs[:0]
 	for _, h := range in.Headers {
 		p.hdrs = append(p.hdrs, schemas.Header{Key: h.Key, Value: h.Value})
