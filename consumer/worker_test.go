@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capastan/capastan/internal/kafkaconn"
+	"github.com/capastan/capastan/internal/kafkatest"
 	"github.com/capastan/capastan/models"
 	"github.com/capastan/capastan/schemas"
 )
@@ -26,13 +26,7 @@ const (
 )
 
 func startCluster(t *testing.T) []string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, inTopic, outTopic), kfake.SeedTopics(1, dlqTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return kafkatest.Cluster(t, map[string]int32{inTopic: 3, outTopic: 3, dlqTopic: 1})
 }
 
 // poison are the bad inputs mixed into every stream, with the dead-letter
@@ -68,34 +62,10 @@ func produceInput(t *testing.T, brokers []string, n int) {
 	}
 }
 
-// collect reads topic read_committed until want records arrive or the
-// deadline passes, then keeps reading briefly to catch duplicates.
+// collect reads topic read_committed until want records arrive, then
+// keeps reading briefly to catch duplicates.
 func collect(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	deadline := time.Now().Add(30 * time.Second)
-	extra := time.Time{}
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		f := cl.PollFetches(ctx)
-		cancel()
-		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-		if len(out) >= want && extra.IsZero() {
-			extra = time.Now().Add(700 * time.Millisecond)
-		}
-		if !extra.IsZero() && time.Now().After(extra) {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d of %d records before the deadline", topic, len(out), want)
-		}
-	}
+	return kafkatest.Consume(t, brokers, topic, want, 700*time.Millisecond, 30*time.Second)
 }
 
 func newWorker(t *testing.T, brokers []string, delivery, txid string) *Worker {

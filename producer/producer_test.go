@@ -10,43 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capastan/capastan/internal/kafkaconn"
+	"github.com/capastan/capastan/internal/kafkatest"
 )
 
-// cluster starts an in-process Kafka (kfake) with a 3-partition topic.
 func cluster(t *testing.T, topic string) []string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return kafkatest.Cluster(t, map[string]int32{topic: 3})
 }
 
-// consume reads every record of topic (read_committed) until n arrive.
 func consume(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		f := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("consumed %d of %d records before the deadline", len(out), n)
-		}
-		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
+	return kafkatest.Consume(t, brokers, topic, n, 0, 20*time.Second)
 }
 
 func newProducer(t *testing.T, brokers []string, topic string, tweak func(*Config)) *Producer {

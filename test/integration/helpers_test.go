@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capastan/capastan/internal/kafkatest"
 )
 
 // brokers returns the real broker's address, or skips the test.
@@ -44,24 +46,7 @@ func topic(t *testing.T, bs []string, name string, partitions int32) string {
 
 // consume reads n records of topic from the start, read_committed.
 func consume(t *testing.T, bs []string, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bs...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out []*kgo.Record
-	for len(out) < n {
-		f := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("consumed %d of %d records of %s before the deadline", len(out), n, topic)
-		}
-		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	return out
+	return kafkatest.Consume(t, bs, topic, n, 0, time.Minute)
 }
 
 // totalEnd sums the end offsets (high watermarks) of a topic's partitions.

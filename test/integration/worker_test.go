@@ -20,6 +20,7 @@ import (
 
 	"github.com/capastan/capastan/consumer"
 	"github.com/capastan/capastan/internal/kafkaconn"
+	"github.com/capastan/capastan/internal/kafkatest"
 	"github.com/capastan/capastan/models"
 	"github.com/capastan/capastan/schemas"
 )
@@ -130,32 +131,7 @@ func (s *stream) check(t *testing.T, exact bool) {
 // consumeAtLeast reads topic until at least n records arrived and then no
 // new one for 2 s (to catch duplicates).
 func consumeAtLeast(t *testing.T, bs []string, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bs...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	deadline := time.Now().Add(3 * time.Minute)
-	quietSince := time.Now()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		f := cl.PollFetches(ctx)
-		cancel()
-		before := len(out)
-		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-		if len(out) > before {
-			quietSince = time.Now()
-		}
-		if len(out) >= n && time.Since(quietSince) > 2*time.Second {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d of %d records before the deadline", topic, len(out), n)
-		}
-	}
+	return kafkatest.Consume(t, bs, topic, n, 2*time.Second, 3*time.Minute)
 }
 
 // TestWorkerSteadyState (fault tests 1 and 5): one in-process worker per

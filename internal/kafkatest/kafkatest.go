@@ -1,0 +1,60 @@
+// Package kafkatest holds the Kafka helpers the tests share: an in-process
+// cluster and a read_committed reader that waits for records.
+package kafkatest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Cluster starts an in-process broker (kfake) with the given topics and
+// partition counts, closed when the test ends, and returns its address.
+func Cluster(t testing.TB, topics map[string]int32) []string {
+	t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(1)}
+	for name, partitions := range topics {
+		opts = append(opts, kfake.SeedTopics(partitions, name))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+// Consume reads topic from the start, read_committed, until at least n
+// records arrived and then none for quiet (0 returns at once: set it to
+// catch duplicates), failing the test if n are not there by timeout.
+func Consume(t testing.TB, brokers []string, topic string, n int, quiet, timeout time.Duration) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	deadline := time.Now().Add(timeout)
+	last := time.Now()
+	for {
+		if len(out) >= n && time.Since(last) >= quiet {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d records before the deadline", topic, len(out), n)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		f := cl.PollFetches(ctx)
+		cancel()
+		before := len(out)
+		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+		if len(out) > before {
+			last = time.Now()
+		}
+	}
+}
