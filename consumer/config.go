@@ -55,6 +55,13 @@ type Config struct {
 	DeliveryTimeout time.Duration `env:"DELIVERY_TIMEOUT"`
 	// RetryBackoff is the pause before a failed batch is retried.
 	RetryBackoff time.Duration `env:"RETRY_BACKOFF"`
+	// CreateTopics creates the three topics at start-up when they are
+	// missing, with TopicPartitions partitions (the dead-letter topic gets
+	// one) and TopicReplication replicas. Off by default: in production
+	// topics are provisioned, and a typo should not invent one.
+	CreateTopics     bool  `env:"CREATE_TOPICS"`
+	TopicPartitions  int32 `env:"TOPIC_PARTITIONS"`
+	TopicReplication int16 `env:"TOPIC_REPLICATION"`
 	// Passthrough copies each input record to the output topic without
 	// decoding or classifying it. It is not for production: it is the
 	// baseline bench/e2e measures the worker against (the same consume-
@@ -71,12 +78,14 @@ type Config struct {
 func DefaultConfig() Config {
 	host, _ := os.Hostname()
 	return Config{
-		Conn:            kafkaconn.Config{Brokers: []string{kafkaconn.DefaultBrokers}},
-		InputTopic:      "reviews",
-		OutputTopic:     "reviews.labeled",
-		DeadLetterTopic: "reviews.dlq",
-		Group:           "capastan",
-		Delivery:        ExactlyOnce,
+		Conn:             kafkaconn.Config{Brokers: []string{kafkaconn.DefaultBrokers}},
+		InputTopic:       "reviews",
+		OutputTopic:      "reviews.labeled",
+		DeadLetterTopic:  "reviews.dlq",
+		Group:            "capastan",
+		Delivery:         ExactlyOnce,
+		TopicPartitions:  12,
+		TopicReplication: 3,
 		// A crashed worker's partitions move after 10 s, not franz-go's 45.
 		SessionTimeout:  10 * time.Second,
 		TransactionalID: fmt.Sprintf("capastan-%s-%d", host, os.Getpid()),
@@ -111,6 +120,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max poll records must be at least 1, got %d", c.MaxPollRecords)
 	case c.MaxTextBytes < 1:
 		return fmt.Errorf("max text bytes must be at least 1, got %d", c.MaxTextBytes)
+	case c.CreateTopics && (c.TopicPartitions < 1 || c.TopicReplication < 1):
+		return errors.New("topic partitions and replication must be at least 1")
 	case c.SessionTimeout < time.Second:
 		return fmt.Errorf("session timeout must be at least 1s, got %s", c.SessionTimeout)
 	case c.DeliveryTimeout <= 0 || c.RetryBackoff < 0 || c.TransactionTimeout < time.Second:

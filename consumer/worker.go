@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capastan/capastan/classifier"
@@ -100,6 +102,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	opts, err := w.clientOpts()
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
+	}
+	if w.cfg.CreateTopics {
+		if err := w.createTopics(ctx); err != nil {
+			return err
+		}
 	}
 	if w.cfg.Delivery == ExactlyOnce {
 		return w.runExactlyOnce(ctx, opts)
@@ -334,4 +341,43 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	case <-ctx.Done():
 	}
+}
+
+// createTopics creates whichever of the worker's topics are missing,
+// retrying while the cluster is not reachable yet.
+func (w *Worker) createTopics(ctx context.Context) error {
+	opts, err := w.cfg.Conn.FranzOpts()
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("worker: admin client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	want := []struct {
+		topic      string
+		partitions int32
+	}{{w.cfg.InputTopic, w.cfg.TopicPartitions}, {w.cfg.OutputTopic, w.cfg.TopicPartitions}, {w.cfg.DeadLetterTopic, 1}}
+	for _, t := range want {
+		for {
+			resp, err := adm.CreateTopic(ctx, t.partitions, w.cfg.TopicReplication, nil, t.topic)
+			if err == nil {
+				err = resp.Err
+			}
+			if err == nil || errors.Is(err, kerr.TopicAlreadyExists) {
+				if err == nil {
+					w.log.Info("created topic", "topic", t.topic, "partitions", t.partitions, "replication", w.cfg.TopicReplication)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			w.log.Warn("cannot create topic yet; retrying", "topic", t.topic, "err", err)
+			sleep(ctx, w.cfg.RetryBackoff)
+		}
+	}
+	return nil
 }

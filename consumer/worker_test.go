@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capastan/capastan/internal/kafkaconn"
@@ -246,5 +247,35 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(c, nil, nil); err == nil {
 		t.Error("New without a model must fail")
+	}
+}
+
+// TestWorkerCreatesTopics: with CreateTopics on an empty cluster the worker
+// creates its three topics and then labels what arrives.
+func TestWorkerCreatesTopics(t *testing.T) {
+	brokers := kafkatest.Cluster(t, nil)
+	w := newWorker(t, brokers, AtLeastOnce, "")
+	w.cfg.CreateTopics, w.cfg.TopicPartitions, w.cfg.TopicReplication = true, 4, 1
+	stop := runWorker(t, w)
+	defer stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for !w.Ready() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	produceInput(t, brokers, 100)
+	checkOutputs(t, brokers, 100, false)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	topics, err := kadm.NewClient(cl).ListTopics(context.Background(), inTopic, outTopic, dlqTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{inTopic: 4, outTopic: 4, dlqTopic: 1} {
+		if got := len(topics[name].Partitions); got != want {
+			t.Errorf("topic %s has %d partitions, want %d", name, got, want)
+		}
 	}
 }
