@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -116,7 +117,7 @@ func TestDev(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"dev", "-port", strconv.Itoa(port)}, stdio{strings.NewReader(""), &out, &errb})
+		done <- run(ctx, []string{"dev", "-port", strconv.Itoa(port), "-http-addr", "127.0.0.1:0"}, stdio{strings.NewReader(""), &out, &errb})
 	}()
 	brokers := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
@@ -138,6 +139,21 @@ func TestDev(t *testing.T) {
 	code, tailed, errs := capastan(t, "", "tail", "-brokers", brokers, "-topic", "reviews.labeled", "-max", "6", "-timeout", "20s")
 	if code != 0 || strings.Count(tailed, "\n") != 6 || !strings.Contains(tailed, `"label":"positive"`) || !strings.Contains(tailed, `"label":"negative"`) {
 		t.Fatalf("tail labeled results from dev: exit %d, %q, %s", code, tailed, errs)
+	}
+	// The side port answers ready once the worker has joined its group.
+	httpAddr := ""
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if i := strings.Index(line, " addr="); i >= 0 && strings.Contains(line, "http side port listening") {
+			httpAddr = strings.TrimSpace(line[i+len(" addr="):])
+		}
+	}
+	resp, err := http.Get("http://" + httpAddr + "/readyz")
+	if err != nil {
+		t.Fatalf("readyz on %q: %v\n%s", httpAddr, err, errb.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("readyz = %d after the worker labeled records", resp.StatusCode)
 	}
 	cancel()
 	select {

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/capastan/capastan/classifier"
 	"github.com/capastan/capastan/consumer"
+	"github.com/capastan/capastan/httpapi"
 )
 
 // serveSettings is everything `capastan serve` reads: the worker's
@@ -20,6 +22,7 @@ import (
 type serveSettings struct {
 	Worker          consumer.Config
 	Model           string        `env:"MODEL"`
+	HTTPAddr        string        `env:"HTTP_ADDR"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT"`
 	LogLevel        string        `env:"LOG_LEVEL"`
 	LogFormat       string        `env:"LOG_FORMAT"`
@@ -28,6 +31,7 @@ type serveSettings struct {
 func defaultServeSettings() serveSettings {
 	return serveSettings{
 		Worker:          consumer.DefaultConfig(),
+		HTTPAddr:        httpapi.DefaultConfig().Addr,
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
@@ -48,6 +52,7 @@ func registerWorkerFlags(fs *flag.FlagSet, s *serveSettings) {
 	fs.IntVar(&w.MaxTextBytes, "max-text-bytes", w.MaxTextBytes, "longest text accepted; longer ones are dead-lettered ($CAPASTAN_MAX_TEXT_BYTES)")
 	fs.BoolVar(&w.CopyText, "copy-text", w.CopyText, "copy the review text into the labeled record ($CAPASTAN_COPY_TEXT)")
 	fs.DurationVar(&w.DeliveryTimeout, "delivery-timeout", w.DeliveryTimeout, "longest wait for one output's acknowledgement before the batch is retried ($CAPASTAN_DELIVERY_TIMEOUT)")
+	fs.StringVar(&s.HTTPAddr, "http-addr", s.HTTPAddr, "HTTP side port (/healthz, /readyz); empty disables it ($CAPASTAN_HTTP_ADDR)")
 	fs.StringVar(&s.Model, "model", s.Model, "model file (default: the built-in model) ($CAPASTAN_MODEL)")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", s.ShutdownTimeout, "on SIGTERM, longest wait for the batch in hand to commit ($CAPASTAN_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&s.LogLevel, "log-level", s.LogLevel, "debug, info, warn or error ($CAPASTAN_LOG_LEVEL)")
@@ -114,6 +119,29 @@ func serveWorker(ctx context.Context, s *serveSettings, model *classifier.Model,
 	log.Info("worker starting", "brokers", s.Worker.Conn.Brokers, "input", s.Worker.InputTopic, "output", s.Worker.OutputTopic,
 		"dead_letter", s.Worker.DeadLetterTopic, "group", s.Worker.Group, "delivery", s.Worker.Delivery,
 		"model", meta.Name, "model_version", meta.Version, "model_sha256", model.SHA256())
+	var draining atomic.Bool
+	if s.HTTPAddr != "" {
+		hc := httpapi.DefaultConfig()
+		hc.Addr = s.HTTPAddr
+		srv, err := httpapi.Start(hc, func() (bool, string) {
+			switch {
+			case draining.Load():
+				return false, "shutting down"
+			case !w.Ready():
+				return false, "joining the consumer group"
+			}
+			return true, ""
+		})
+		if err != nil {
+			return err
+		}
+		log.Info("http side port listening", "addr", srv.Addr())
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		}()
+	}
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	select {
@@ -121,6 +149,9 @@ func serveWorker(ctx context.Context, s *serveSettings, model *classifier.Model,
 		return err
 	case <-ctx.Done():
 	}
+	// Not ready from the first moment of the shutdown, so no new traffic
+	// is routed here while the batch in hand commits.
+	draining.Store(true)
 	log.Info("shutting down: finishing the batch in hand", "timeout", s.ShutdownTimeout)
 	select {
 	case err := <-done:
