@@ -8,11 +8,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/capastan/capastan/internal/kafkaconn"
 	"github.com/capastan/capastan/internal/kafkatest"
@@ -277,5 +281,59 @@ func TestWorkerCreatesTopics(t *testing.T) {
 		if got := len(topics[name].Partitions); got != want {
 			t.Errorf("topic %s has %d partitions, want %d", name, got, want)
 		}
+	}
+}
+
+// TestWorkerDeadLetterWriteFails: the broker rejects the first writes to the
+// dead-letter topic. The batch holding them is not committed; it is
+// processed again until the dead letters are written, and nothing is lost
+// (or doubled, exactly-once).
+func TestWorkerDeadLetterWriteFails(t *testing.T) {
+	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
+		t.Run(mode, func(t *testing.T) {
+			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, inTopic, outTopic), kfake.SeedTopics(1, dlqTopic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			dlqID := c.TopicInfo(dlqTopic).TopicID
+			var rejected atomic.Int32
+			c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				pr := req.(*kmsg.ProduceRequest)
+				hasDLQ := false
+				for _, tp := range pr.Topics {
+					// Produce v13+ names topics by id.
+					hasDLQ = hasDLQ || tp.Topic == dlqTopic || tp.TopicID == dlqID
+				}
+				if !hasDLQ || rejected.Load() >= 3 {
+					return nil, nil, false
+				}
+				rejected.Add(1)
+				resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+				for _, tp := range pr.Topics {
+					rt := kmsg.NewProduceResponseTopic()
+					rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
+					for _, p := range tp.Partitions {
+						rp := kmsg.NewProduceResponseTopicPartition()
+						rp.Partition = p.Partition
+						rp.ErrorCode = kerr.InvalidRecord.Code // not retriable: the record fails
+						rt.Partitions = append(rt.Partitions, rp)
+					}
+					resp.Topics = append(resp.Topics, rt)
+				}
+				return resp, nil, true
+			})
+			brokers := c.ListenAddrs()
+			const n = 1000
+			produceInput(t, brokers, n)
+			w := newWorker(t, brokers, mode, "tx-dlq-"+mode)
+			stop := runWorker(t, w)
+			checkOutputs(t, brokers, n, mode == ExactlyOnce)
+			stop()
+			if rejected.Load() == 0 || w.Stats().Retried == 0 {
+				t.Errorf("rejected %d dead-letter writes, retried %d batches; want both > 0", rejected.Load(), w.Stats().Retried)
+			}
+		})
 	}
 }
