@@ -198,12 +198,21 @@ func (s *stream) serve(t *testing.T, txid string) (*exec.Cmd, *bytes.Buffer) {
 	cmd.Env = append(os.Environ(),
 		"CAPASTAN_KAFKA_BROKERS="+strings.Join(s.bs, ","), "CAPASTAN_INPUT_TOPIC="+s.in, "CAPASTAN_OUTPUT_TOPIC="+s.out,
 		"CAPASTAN_DLQ_TOPIC="+s.dlq, "CAPASTAN_GROUP=it-"+s.in, "CAPASTAN_TRANSACTIONAL_ID="+txid, "CAPASTAN_GROUP_INSTANCE_ID="+txid,
-		"CAPASTAN_MAX_POLL_RECORDS=500")
+		"CAPASTAN_MAX_POLL_RECORDS=500",
+		"CAPASTAN_HTTP_ADDR=127.0.0.1:0") // several workers run at once: no fixed port
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A test that fails half-way must not leave workers consuming the
+	// next test's topics.
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	return cmd, &logs
 }
 
