@@ -20,7 +20,9 @@ const (
 // default; each field says what it controls. The env tags name the
 // environment variables `capastan serve` reads (with the CAPASTAN_ prefix).
 type Config struct {
-	Conn kafkaconn.Config `envPrefix:"KAFKA_"`
+	// Conn is read from the environment by the commands' shared Kafka
+	// flags (kafkaconn's tags, CAPASTAN_KAFKA_*), not with the rest.
+	Conn kafkaconn.Config `env:"-"`
 	// InputTopic, OutputTopic and DeadLetterTopic name the topics.
 	InputTopic      string `env:"INPUT_TOPIC"`
 	OutputTopic     string `env:"OUTPUT_TOPIC"`

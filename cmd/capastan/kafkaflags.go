@@ -53,6 +53,7 @@ func envKeys(t reflect.Type, prefix string, out map[string]string) {
 		}
 		key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
 		switch {
+		case key == "-":
 		case key != "":
 			out[f.Name] = prefix + key
 		case ft.Kind() == reflect.Struct:
