@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/capastan/capastan/internal/kafkatest"
 )
 
 // TestProduceTail: produce a file to an in-process broker, tail it back.
@@ -186,4 +189,35 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestTailNonJSON: a record whose value is not JSON (a dead letter of
+// malformed input) is printed with its value as a JSON string, and its
+// headers kept.
+func TestTailNonJSON(t *testing.T) {
+	brokers := kafkatest.Cluster(t, map[string]int32{"reviews.dlq": 1})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("reviews.dlq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &kgo.Record{Key: []byte("k"), Value: []byte("{not json"), Headers: []kgo.RecordHeader{{Key: "capastan-error-code", Value: []byte("invalid_json")}}}
+	if err := cl.ProduceSync(context.Background(), rec).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	code, out, errs := capastan(t, "", "tail", "-brokers", strings.Join(brokers, ","), "-topic", "reviews.dlq", "-max", "1", "-timeout", "5s")
+	if code != 0 {
+		t.Fatalf("tail exit %d: %s", code, errs)
+	}
+	var got struct {
+		Key     string            `json:"key"`
+		Headers map[string]string `json:"headers"`
+		Value   string            `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("tail line %q: %v", out, err)
+	}
+	if got.Value != "{not json" || got.Key != "k" || got.Headers["capastan-error-code"] != "invalid_json" {
+		t.Errorf("tail printed %+v", got)
+	}
 }
