@@ -1,0 +1,111 @@
+package metrics
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Stream is the worker's metrics.
+type Stream struct {
+	Consumed       prometheus.Counter
+	Classified     prometheus.Counter
+	Produced       prometheus.Counter
+	deadLettered   *prometheus.CounterVec
+	BatchesRetried prometheus.Counter
+	BatchRecords   prometheus.Histogram
+	// Process, Produce and Commit time one batch's stages.
+	Process, Produce, Commit prometheus.Observer
+	EndToEnd                 prometheus.Histogram
+	lag                      *prometheus.GaugeVec
+	Committed, Aborted       prometheus.Counter
+	Assigned, Revoked, Lost  prometheus.Counter
+	Buffered                 prometheus.Gauge
+}
+
+// NewStream registers the worker's metrics on reg.
+func NewStream(reg prometheus.Registerer) *Stream {
+	f := factory{reg}
+	stage := f.histogramVec("stage_duration_seconds", "Time per batch and stage: process (decode and classify), produce (write and acknowledge), commit (offsets or transaction).",
+		prometheus.ExponentialBuckets(0.0005, 2.5, 12), "stage")
+	tx := f.counterVec("transactions_total", "Exactly-once transactions, by outcome.", "outcome")
+	reb := f.counterVec("rebalances_total", "Partition assignment changes, by event.", "event")
+	return &Stream{
+		Consumed:       f.counter("records_consumed_total", "Records read from the input topic."),
+		Classified:     f.counter("records_classified_total", "Records decoded and classified."),
+		Produced:       f.counter("records_produced_total", "Labeled records acknowledged by the broker (exactly-once: committed)."),
+		deadLettered:   f.counterVec("records_dead_lettered_total", "Records written to the dead-letter topic, by reason.", "reason"),
+		BatchesRetried: f.counter("batches_retried_total", "Batches given up and processed again."),
+		BatchRecords:   f.histogram("batch_records", "Records per batch.", prometheus.ExponentialBuckets(1, 4, 8)),
+		Process:        stage.WithLabelValues("process"),
+		Produce:        stage.WithLabelValues("produce"),
+		Commit:         stage.WithLabelValues("commit"),
+		EndToEnd: f.histogram("end_to_end_latency_seconds", "From an input record's timestamp to its labeled record's acknowledgement.",
+			prometheus.ExponentialBuckets(0.001, 2.5, 14)),
+		lag: f.gaugeVec("consumer_lag_records", "Committed offset behind the log end, per partition, from the broker.", "topic", "partition"),
+		Committed: tx.WithLabelValues("committed"),
+		Aborted:   tx.WithLabelValues("aborted"),
+		Assigned:  reb.WithLabelValues("assigned"),
+		Revoked:   reb.WithLabelValues("revoked"),
+		Lost:      reb.WithLabelValues("lost"),
+		Buffered:  f.gauge("buffered_records", "Records fetched and not yet committed."),
+	}
+}
+
+// DeadLettered counts one dead-lettered record with its reason code.
+func (s *Stream) DeadLettered(reason string) { s.deadLettered.WithLabelValues(reason).Inc() }
+
+// Lag is one partition's lag.
+type Lag struct {
+	Topic     string
+	Partition int32
+	Records   int64
+}
+
+// SetLag replaces every partition's lag with lags: partitions this worker
+// no longer owns disappear instead of freezing at their last value.
+func (s *Stream) SetLag(lags []Lag) {
+	s.lag.Reset()
+	for _, l := range lags {
+		s.lag.WithLabelValues(l.Topic, strconv.Itoa(int(l.Partition))).Set(float64(l.Records))
+	}
+}
+
+// factory registers on reg with the namespace.
+type factory struct{ reg prometheus.Registerer }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: name, Help: help, Buckets: buckets})
+	f.reg.MustRegister(h)
+	return h
+}
+
+func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: name, Help: help, Buckets: buckets}, labels)
+	f.reg.MustRegister(h)
+	return h
+}
