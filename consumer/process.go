@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/metrics"
 	"github.com/capastan/capastan/schemas"
 )
 
@@ -22,7 +23,7 @@ type processor struct {
 }
 
 // process returns the labeled record for in, or its dead-letter record.
-func (p *processor) process(in *kgo.Record, now time.Time) *kgo.Record {
+func (p *processor) process(mu *modelInUse, in *kgo.Record, now time.Time) *kgo.Record {
 	w := p.w
 	if w.cfg.Passthrough {
 		return &kgo.Record{Topic: w.cfg.OutputTopic, Key: in.Key, Value: in.Value, Headers: in.Headers}
@@ -35,12 +36,13 @@ func (p *processor) process(in *kgo.Record, now time.Time) *kgo.Record {
 	if derr != nil {
 		return w.deadLetter(in, derr, now)
 	}
-	w.model.ClassifyWith(&p.scratch, &p.pred, rev.Text)
+	mu.model.ClassifyWith(&p.scratch, &p.pred, rev.Text)
+	w.predictions.Observe(metrics.SourceKafka, p.pred.Label, p.pred.Confidence)
 	l := &p.lab
 	l.CopyReview(&rev, w.cfg.CopyText)
 	l.Label, l.Confidence = p.pred.Label, p.pred.Confidence
-	l.Classes, l.Probs = w.classes, p.pred.Probs
-	l.Model = w.modelRef
+	l.Classes, l.Probs = mu.classes, p.pred.Probs
+	l.Model = mu.ref
 	l.ClassifiedAt = now
 	l.Origin = schemas.Origin{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset}
 	// The output's CloudEvents id is the input's position: unique, and the

@@ -15,16 +15,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/metrics"
 	"github.com/capastan/capastan/schemas"
 )
 
 // Worker consumes, classifies and produces until its context ends.
 type Worker struct {
-	cfg      Config
-	model    *classifier.Model
-	classes  []string
-	modelRef schemas.ModelRef
-	log      *slog.Logger
+	cfg         Config
+	models      func() *classifier.Model
+	current     atomic.Pointer[modelInUse]
+	log         *slog.Logger
+	metrics     *metrics.Stream
+	predictions *metrics.Model
+	owned       sync.Map // "topic\x00partition" of the partitions assigned, for the lag gauge
 
 	procs sync.Pool
 	ready atomic.Bool
@@ -42,8 +45,15 @@ type Stats struct {
 	Restarts     int64 // transactional sessions replaced after a failure
 }
 
+// modelInUse is a model with what the output records say of it.
+type modelInUse struct {
+	model   *classifier.Model
+	classes []string
+	ref     schemas.ModelRef
+}
+
 // New validates cfg and prepares a worker for model.
-func New(cfg Config, model *classifier.Model, log *slog.Logger) (*Worker, error) {
+func New(cfg Config, model *classifier.Model, log *slog.Logger, opts ...Option) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -53,11 +63,29 @@ func New(cfg Config, model *classifier.Model, log *slog.Logger) (*Worker, error)
 	if log == nil {
 		log = slog.Default()
 	}
-	meta := model.Metadata()
-	w := &Worker{cfg: cfg, model: model, classes: model.Classes(), log: log,
-		modelRef: schemas.ModelRef{Name: meta.Name, Version: meta.Version, SHA256: model.SHA256()}}
+	w := &Worker{cfg: cfg, models: func() *classifier.Model { return model }, log: log}
+	for _, o := range opts {
+		o(w)
+	}
+	if w.metrics == nil {
+		set := metrics.New()
+		w.metrics, w.predictions = set.Stream, set.Model
+		set.Model.SetModel(model)
+	}
 	w.procs.New = func() any { return &processor{w: w} }
 	return w, nil
+}
+
+// modelForBatch returns the model a new batch uses.
+func (w *Worker) modelForBatch() *modelInUse {
+	m := w.models()
+	if cur := w.current.Load(); cur != nil && cur.model == m {
+		return cur
+	}
+	meta := m.Metadata()
+	mu := &modelInUse{model: m, classes: m.Classes(), ref: schemas.ModelRef{Name: meta.Name, Version: meta.Version, SHA256: m.SHA256()}}
+	w.current.Store(mu)
+	return mu
 }
 
 // Ready reports whether the worker has joined its group and is consuming.
@@ -80,7 +108,19 @@ func (w *Worker) clientOpts() ([]kgo.Opt, error) {
 	return append(opts,
 		// Ready once the group has given this worker its share (which may
 		// be nothing, with more workers than partitions).
-		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { w.ready.Store(true) }),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			w.ready.Store(true)
+			w.metrics.Assigned.Inc()
+			w.own(ps, true)
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			w.metrics.Revoked.Inc()
+			w.own(ps, false)
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			w.metrics.Lost.Inc()
+			w.own(ps, false)
+		}),
 		kgo.ClientID("capastan-worker"),
 		kgo.SessionTimeout(w.cfg.SessionTimeout),
 		kgo.ConsumerGroup(w.cfg.Group),
@@ -157,6 +197,9 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 		return &fatalError{fmt.Errorf("worker: kafka client: %w", err)}
 	}
 	defer sess.Close()
+	lctx, stopLag := context.WithCancel(ctx)
+	defer stopLag()
+	go w.reportLag(lctx, sess.Client())
 	for {
 		fetches := sess.PollRecords(ctx, w.cfg.MaxPollRecords)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
@@ -167,6 +210,7 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 		if fetches.NumRecords() == 0 {
 			continue
 		}
+		w.metrics.Buffered.Set(float64(n0(fetches) + sess.Client().BufferedFetchRecords()))
 		outs, n := w.processAll(fetches)
 		fctx, cancel := finishCtx()
 		if err := sess.Begin(); err != nil {
@@ -182,10 +226,14 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 			})
 		}
 		try := kgo.TryCommit
+		t0 := time.Now()
 		if e := sess.Client().Flush(fctx); e != nil || produceErr.Load() != nil {
 			try = kgo.TryAbort
 		}
+		t1 := time.Now()
+		w.metrics.Produce.Observe(t1.Sub(t0).Seconds())
 		committed, err := sess.End(fctx, try)
+		w.metrics.Commit.Observe(time.Since(t1).Seconds())
 		cancel()
 		if err != nil {
 			return fmt.Errorf("end transaction: %w", err)
@@ -195,11 +243,14 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 			// is processed again, by this worker or the partition's new owner.
 			w.aborted.Add(1)
 			w.retried.Add(1)
+			w.metrics.Aborted.Inc()
+			w.metrics.BatchesRetried.Inc()
 			w.log.Warn("batch aborted; it will be processed again", "records", n, "produce_error", produceErr.Load())
 			sleep(ctx, w.cfg.RetryBackoff)
 			continue
 		}
-		w.count(outs, n)
+		w.metrics.Committed.Inc()
+		w.count(fetches, outs, n)
 	}
 }
 
@@ -212,6 +263,9 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 		return fmt.Errorf("worker: kafka client: %w", err)
 	}
 	defer cl.Close()
+	lctx, stopLag := context.WithCancel(ctx)
+	defer stopLag()
+	go w.reportLag(lctx, cl)
 	for {
 		fetches := cl.PollRecords(ctx, w.cfg.MaxPollRecords)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
@@ -224,9 +278,11 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 			cl.AllowRebalance()
 			continue
 		}
+		w.metrics.Buffered.Set(float64(n0(fetches) + cl.BufferedFetchRecords()))
 		outs, n := w.processAll(fetches)
 		fctx, cancel := finishCtx()
 		var produceErr atomic.Value
+		t0 := time.Now()
 		for _, rec := range outs {
 			cl.Produce(fctx, rec, func(_ *kgo.Record, err error) {
 				if err != nil {
@@ -235,11 +291,14 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 			})
 		}
 		ferr := cl.Flush(fctx)
+		t1 := time.Now()
+		w.metrics.Produce.Observe(t1.Sub(t0).Seconds())
 		if perr := produceErr.Load(); perr != nil || ferr != nil {
 			// Not every output is acknowledged: commit nothing and rewind
 			// to the batch's first offsets, so it is processed again.
 			cl.SetOffsets(firstOffsets(fetches))
 			w.retried.Add(1)
+			w.metrics.BatchesRetried.Inc()
 			w.log.Warn("batch not fully acknowledged; it will be processed again", "records", n, "produce_error", perr, "flush_error", ferr)
 			cancel()
 			cl.AllowRebalance()
@@ -251,8 +310,9 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 			// produced again after a restart (at-least-once).
 			w.log.Warn("offset commit failed; the batch may be delivered again", "err", err)
 		}
+		w.metrics.Commit.Observe(time.Since(t1).Seconds())
 		cancel()
-		w.count(outs, n)
+		w.count(fetches, outs, n)
 		cl.AllowRebalance()
 	}
 }
@@ -274,6 +334,8 @@ func (w *Worker) processAll(fetches kgo.Fetches) ([]*kgo.Record, int) {
 		}
 	})
 	now := time.Now()
+	defer func() { w.metrics.Process.Observe(time.Since(now).Seconds()) }()
+	mu := w.modelForBatch()
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for _, p := range parts {
@@ -284,7 +346,7 @@ func (w *Worker) processAll(fetches kgo.Fetches) ([]*kgo.Record, int) {
 			pr := w.procs.Get().(*processor)
 			p.out = make([]*kgo.Record, len(p.in))
 			for i, r := range p.in {
-				p.out[i] = pr.process(r, now)
+				p.out[i] = pr.process(mu, r, now)
 			}
 			w.procs.Put(pr)
 		}()
@@ -297,16 +359,48 @@ func (w *Worker) processAll(fetches kgo.Fetches) ([]*kgo.Record, int) {
 	return outs, n
 }
 
-func (w *Worker) count(outs []*kgo.Record, n int) {
+// count records a committed batch in the stats and metrics.
+func (w *Worker) count(fetches kgo.Fetches, outs []*kgo.Record, n int) {
+	m := w.metrics
 	w.consumed.Add(int64(n))
+	m.Consumed.Add(float64(n))
+	m.BatchRecords.Observe(float64(n))
+	m.Buffered.Set(0)
+	produced := 0
 	for _, r := range outs {
 		if r.Topic == w.cfg.DeadLetterTopic {
 			w.deadLettered.Add(1)
+			m.DeadLettered(headerValue(r, schemas.HeaderErrorCode))
 		} else {
-			w.produced.Add(1)
+			produced++
 		}
 	}
+	w.produced.Add(int64(produced))
+	m.Produced.Add(float64(produced))
+	if !w.cfg.Passthrough {
+		m.Classified.Add(float64(produced))
+	}
+	// End-to-end latency runs from each input's timestamp (its producer's
+	// clock, or the broker's with LogAppendTime) to this commit.
+	now := time.Now()
+	fetches.EachRecord(func(r *kgo.Record) {
+		if !r.Timestamp.IsZero() {
+			m.EndToEnd.Observe(max(now.Sub(r.Timestamp).Seconds(), 0))
+		}
+	})
 }
+
+func headerValue(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return "unknown"
+}
+
+// n0 is the number of records of a poll.
+func n0(f kgo.Fetches) int64 { return int64(f.NumRecords()) }
 
 func (w *Worker) logFetchErrors(f kgo.Fetches) {
 	f.EachError(func(topic string, partition int32, err error) {
