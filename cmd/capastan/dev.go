@@ -21,7 +21,7 @@ func runDev(ctx context.Context, args []string, sio stdio) error {
 	fs.SetOutput(sio.err)
 	s := defaultServeSettings()
 	s.LogFormat = "text"
-	s.HTTPAddr = "127.0.0.1:8080"
+	s.HTTP.Addr = "127.0.0.1:8080"
 	var port, partitions int
 	fs.IntVar(&port, "port", 9092, "broker port on 127.0.0.1")
 	fs.IntVar(&partitions, "partitions", 6, "partitions of the input and output topics")
@@ -55,9 +55,11 @@ func runDev(ctx context.Context, args []string, sio stdio) error {
 Try, in another terminal:
   capastan produce --brokers %s --file docs/sample-reviews.jsonl
   capastan tail    --brokers %s --topic %s
-  curl http://%s/readyz
+  curl -s http://%s/predict -d '{"text": "not bad at all, I loved the ending"}'
+  open  http://%s/ in a browser; metrics at http://%s/metrics
 
 Ctrl-C stops it; nothing is kept.
-`, addr, w.Delivery, model.Metadata().Name, w.InputTopic, w.OutputTopic, w.DeadLetterTopic, addr, addr, w.OutputTopic, s.HTTPAddr)
-	return serveWorker(ctx, &s, model, log)
+`, addr, w.Delivery, model.Metadata().Name, w.InputTopic, w.OutputTopic, w.DeadLetterTopic, addr, addr, w.OutputTopic, s.HTTP.Addr, s.HTTP.Addr, s.HTTP.Addr)
+	s.HTTP.MaxTextBytes = w.MaxTextBytes
+	return serveAll(ctx, &s, model, log)
 }

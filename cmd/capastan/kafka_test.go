@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -146,7 +147,7 @@ func TestDev(t *testing.T) {
 	// The side port answers ready once the worker has joined its group.
 	httpAddr := ""
 	for _, line := range strings.Split(errb.String(), "\n") {
-		if i := strings.Index(line, " addr="); i >= 0 && strings.Contains(line, "http side port listening") {
+		if i := strings.Index(line, " addr="); i >= 0 && strings.Contains(line, "http port listening") {
 			httpAddr = strings.TrimSpace(line[i+len(" addr="):])
 		}
 	}
@@ -157,6 +158,29 @@ func TestDev(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("readyz = %d after the worker labeled records", resp.StatusCode)
+	}
+	// The same port classifies on demand, and its metrics count the stream
+	// and the API on one registry.
+	resp, err = http.Post("http://"+httpAddr+"/predict", "application/json", strings.NewReader(`{"text": "arrived broken, total waste of money"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(pred), `"label":"negative"`) {
+		t.Errorf("predict on dev: %d %s", resp.StatusCode, pred)
+	}
+	resp, err = http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposition, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"capastan_records_consumed_total 6", "capastan_records_produced_total 6", "capastan_ready 1",
+		`capastan_predictions_total{label="negative",source="http"} 1`, "capastan_transactions_total{outcome=\"committed\"}"} {
+		if !strings.Contains(string(exposition), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 	cancel()
 	select {

@@ -35,8 +35,10 @@ func commands() []command {
 		{"predict", "classify texts from the arguments or stdin", runPredict},
 		{"produce", "publish review events from a file or stdin to Kafka", runProduce},
 		{"tail", "print a topic's records as JSON lines", runTail},
-		{"serve", "run the streaming worker", runServe},
+		{"serve", "run the streaming worker and the HTTP API (or the API alone with --no-kafka)", runServe},
 		{"dev", "run the worker on an in-process Kafka broker with the built-in model, for trying things", runDev},
+		{"env", "list the CAPASTAN_* environment variables serve reads, with their defaults", runEnv},
+		{"healthcheck", "exit 0 if the local HTTP port's /healthz answers 200 (for container health checks)", runHealthcheck},
 		{"version", "print the version", func(_ context.Context, _ []string, sio stdio) error {
 			fmt.Fprintln(sio.out, "capastan", version)
 			return nil
