@@ -18,6 +18,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/capastan/capastan/classifier"
 	"github.com/capastan/capastan/consumer"
 	"github.com/capastan/capastan/internal/kafkaconn"
 	"github.com/capastan/capastan/internal/kafkatest"
@@ -192,7 +193,7 @@ func capastanBinary(t *testing.T) string {
 }
 
 // serve starts `capastan serve` on the stream with the given transactional id.
-func (s *stream) serve(t *testing.T, txid string) (*exec.Cmd, *bytes.Buffer) {
+func (s *stream) serve(t *testing.T, txid string, env ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(capastanBinary(t), "serve", "-log-format", "text")
 	cmd.Env = append(os.Environ(),
@@ -200,6 +201,7 @@ func (s *stream) serve(t *testing.T, txid string) (*exec.Cmd, *bytes.Buffer) {
 		"CAPASTAN_DLQ_TOPIC="+s.dlq, "CAPASTAN_GROUP=it-"+s.in, "CAPASTAN_TRANSACTIONAL_ID="+txid, "CAPASTAN_GROUP_INSTANCE_ID="+txid,
 		"CAPASTAN_MAX_POLL_RECORDS=500",
 		"CAPASTAN_HTTP_ADDR=127.0.0.1:0") // several workers run at once: no fixed port
+	cmd.Env = append(cmd.Env, env...)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -315,4 +317,68 @@ func TestWorkerBrokerRestart(t *testing.T) {
 	kafka("start", "--keep")
 	s.check(t, true)
 	stopServe(t, cmd, logs)
+}
+
+// TestWorkerModelSwap: the model file is replaced and SIGHUP sent twice
+// while the worker labels 100,000 reviews exactly once: nothing is lost or
+// doubled, every labeled record names one of the two models, and each
+// partition switches model only between batches (at most twice).
+func TestWorkerModelSwap(t *testing.T) {
+	base, err := models.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := base.Metadata()
+	meta.Version = "swap-2"
+	next := base.WithMetadata(meta)
+	path := filepath.Join(t.TempDir(), "model.cpst")
+	save := func(m *classifier.Model) {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(base)
+	s := newStream(t, 100000)
+	cmd, logs := s.serve(t, "it-swap-"+s.in, "CAPASTAN_MODEL="+path, "CAPASTAN_MODEL_WATCH_INTERVAL=0")
+	waitOutputs(t, s, 20000)
+	save(next)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitOutputs(t, s, 50000)
+	save(base)
+	cmd.Process.Signal(syscall.SIGHUP)
+	s.check(t, true)
+	stopServe(t, cmd, logs)
+	if n := strings.Count(logs.String(), "model swapped"); n != 2 {
+		t.Errorf("%d swaps logged, want 2:\n%s", n, logs)
+	}
+	bySHA := map[string]int{}
+	switches := map[int32]int{}
+	last := map[int32]string{}
+	for _, r := range consumeAtLeast(t, s.bs, s.out, s.n) {
+		l, err := schemas.DecodeLabeled(r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bySHA[l.Model.SHA256]++
+		if prev, ok := last[r.Partition]; ok && prev != l.Model.SHA256 {
+			switches[r.Partition]++
+		}
+		last[r.Partition] = l.Model.SHA256
+	}
+	t.Logf("labeled by model: %v; switches per partition: %v", bySHA, switches)
+	if len(bySHA) != 2 || bySHA[base.SHA256()] == 0 || bySHA[next.SHA256()] == 0 {
+		t.Errorf("models named in the output: %v, want both %s and %s", bySHA, base.SHA256(), next.SHA256())
+	}
+	for p, n := range switches {
+		if n > 2 {
+			t.Errorf("partition %d switched model %d times, want at most 2", p, n)
+		}
+	}
 }
