@@ -74,6 +74,10 @@ type Config struct {
 	// back read_committed readers, when its successor has another
 	// transactional id; a successor with the same id fences it at once.
 	TransactionTimeout time.Duration `env:"TRANSACTION_TIMEOUT"`
+	// LagInterval is how often the worker asks the broker for the lag of
+	// the partitions it owns (capastan_consumer_lag_records); 0 turns the
+	// lag gauge off.
+	LagInterval time.Duration `env:"LAG_INTERVAL"`
 }
 
 // DefaultConfig is the worker's defaults.
@@ -99,6 +103,9 @@ func DefaultConfig() Config {
 		// Batches commit in milliseconds; 10 s is ample and keeps a
 		// crash's stall short (franz-go's default is 40 s).
 		TransactionTimeout: 10 * time.Second,
+		// Often enough for a dashboard and an alert on minutes, rare
+		// enough to cost the broker nothing.
+		LagInterval: 15 * time.Second,
 	}
 }
 
@@ -126,6 +133,8 @@ func (c *Config) Validate() error {
 		return errors.New("topic partitions and replication must be at least 1")
 	case c.SessionTimeout < time.Second:
 		return fmt.Errorf("session timeout must be at least 1s, got %s", c.SessionTimeout)
+	case c.LagInterval < 0:
+		return fmt.Errorf("lag interval must be 0 (off) or positive, got %s", c.LagInterval)
 	case c.DeliveryTimeout <= 0 || c.RetryBackoff < 0 || c.TransactionTimeout < time.Second:
 		return errors.New("delivery timeout must be positive, retry backoff not negative and transaction timeout at least 1s")
 	}

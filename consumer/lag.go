@@ -11,11 +11,6 @@ import (
 	"github.com/capastan/capastan/metrics"
 )
 
-// lagInterval is how often the worker asks the broker for its lag: often
-// enough for a dashboard and an alert on minutes, rare enough to cost the
-// broker nothing.
-const lagInterval = 15 * time.Second
-
 // own adds or removes partitions from the set this worker reports lag for.
 func (w *Worker) own(ps map[string][]int32, owned bool) {
 	for t, parts := range ps {
@@ -31,11 +26,14 @@ func (w *Worker) own(ps map[string][]int32, owned bool) {
 }
 
 // reportLag sets capastan_consumer_lag_records for the partitions this
-// worker owns, every lagInterval until ctx ends. Each worker reports only
+// worker owns, every LagInterval until ctx ends. Each worker reports only
 // its own partitions, so summing over workers counts each partition once.
 func (w *Worker) reportLag(ctx context.Context, cl *kgo.Client) {
+	if w.cfg.LagInterval <= 0 {
+		return
+	}
 	adm := kadm.NewClient(cl)
-	t := time.NewTicker(lagInterval)
+	t := time.NewTicker(w.cfg.LagInterval)
 	defer t.Stop()
 	defer w.metrics.SetLag(nil)
 	for {
@@ -49,7 +47,7 @@ func (w *Worker) reportLag(ctx context.Context, cl *kgo.Client) {
 }
 
 func (w *Worker) updateLag(ctx context.Context, adm *kadm.Client) {
-	qctx, cancel := context.WithTimeout(ctx, lagInterval)
+	qctx, cancel := context.WithTimeout(ctx, max(w.cfg.LagInterval, 5*time.Second))
 	defer cancel()
 	lags, err := adm.Lag(qctx, w.cfg.Group)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/capastan/capastan/internal/kafkaconn"
 	"github.com/capastan/capastan/internal/kafkatest"
+	"github.com/capastan/capastan/metrics"
 	"github.com/capastan/capastan/models"
 	"github.com/capastan/capastan/schemas"
 )
@@ -333,6 +334,110 @@ func TestWorkerDeadLetterWriteFails(t *testing.T) {
 			stop()
 			if rejected.Load() == 0 || w.Stats().Retried == 0 {
 				t.Errorf("rejected %d dead-letter writes, retried %d batches; want both > 0", rejected.Load(), w.Stats().Retried)
+			}
+		})
+	}
+}
+
+// TestWorkerMetrics: after a known stream, the metrics tell what happened:
+// records consumed, produced, dead-lettered by reason, transactions
+// committed, predictions by label, and a lag of 0 on every partition the
+// worker owns.
+func TestWorkerMetrics(t *testing.T) {
+	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
+		t.Run(mode, func(t *testing.T) {
+			brokers := startCluster(t)
+			const n = 1000
+			produceInput(t, brokers, n)
+			m, err := models.Default()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.Conn = kafkaconn.Config{Brokers: brokers}
+			cfg.Delivery, cfg.TransactionalID = mode, "tx-metrics-"+mode
+			cfg.LagInterval = 100 * time.Millisecond
+			set := metrics.New()
+			set.Model.SetModel(m)
+			w, err := New(cfg, m, slog.New(slog.NewTextHandler(io.Discard, nil)), WithMetrics(set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := runWorker(t, w)
+			defer stop()
+			total := float64(n + len(poison))
+			value := func(name string, labels map[string]string) (float64, int) {
+				mfs, err := set.Registry.Gather()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum, series := 0.0, 0
+				for _, mf := range mfs {
+					if mf.GetName() != name {
+						continue
+					}
+				next:
+					for _, mt := range mf.GetMetric() {
+						for _, lp := range mt.GetLabel() {
+							if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+								continue next
+							}
+						}
+						series++
+						switch {
+						case mt.GetCounter() != nil:
+							sum += mt.GetCounter().GetValue()
+						case mt.GetGauge() != nil:
+							sum += mt.GetGauge().GetValue()
+						case mt.GetHistogram() != nil:
+							sum += float64(mt.GetHistogram().GetSampleCount())
+						}
+					}
+				}
+				return sum, series
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				c, _ := value("capastan_records_consumed_total", nil)
+				lag, parts := value("capastan_consumer_lag_records", nil)
+				if c == total && parts == 3 && lag == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("consumed %v of %v, lag %v over %d partitions", c, total, lag, parts)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			checks := []struct {
+				name   string
+				labels map[string]string
+				want   float64
+			}{
+				{"capastan_records_produced_total", nil, n},
+				{"capastan_records_classified_total", nil, n},
+				{"capastan_records_dead_lettered_total", nil, float64(len(poison))},
+				{"capastan_records_dead_lettered_total", map[string]string{"reason": "text_too_long"}, 1},
+				{"capastan_predictions_total", map[string]string{"source": "kafka"}, n},
+				{"capastan_end_to_end_latency_seconds", nil, total},
+				{"capastan_batches_retried_total", nil, 0},
+			}
+			if mode == ExactlyOnce {
+				checks = append(checks, struct {
+					name   string
+					labels map[string]string
+					want   float64
+				}{"capastan_transactions_total", map[string]string{"outcome": "aborted"}, 0})
+			}
+			for _, c := range checks {
+				if got, _ := value(c.name, c.labels); got != c.want {
+					t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+				}
+			}
+			if got, _ := value("capastan_transactions_total", map[string]string{"outcome": "committed"}); mode == ExactlyOnce && got < 1 {
+				t.Errorf("no committed transaction counted")
+			}
+			if got, _ := value("capastan_rebalances_total", map[string]string{"event": "assigned"}); got < 1 {
+				t.Errorf("no assignment counted")
 			}
 		})
 	}
