@@ -42,7 +42,7 @@ func NewStream(reg prometheus.Registerer) *Stream {
 		Commit:         stage.WithLabelValues("commit"),
 		EndToEnd: f.histogram("end_to_end_latency_seconds", "From an input record's timestamp to its labeled record's acknowledgement.",
 			prometheus.ExponentialBuckets(0.001, 2.5, 14)),
-		lag: f.gaugeVec("consumer_lag_records", "Committed offset behind the log end, per partition, from the broker.", "topic", "partition"),
+		lag:       f.gaugeVec("consumer_lag_records", "Committed offset behind the log end, per partition, from the broker.", "topic", "partition"),
 		Committed: tx.WithLabelValues("committed"),
 		Aborted:   tx.WithLabelValues("aborted"),
 		Assigned:  reb.WithLabelValues("assigned"),
