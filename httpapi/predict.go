@@ -162,7 +162,7 @@ func (a *API) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, aerr.status, aerr.code, aerr.message)
 		return
 	}
-	wk.out = a.appendPrediction(wk.out[:0], wk, model, &req, explain)
+	wk.out = append(a.appendPrediction(wk.out[:0], wk, model, &req, explain), '\n')
 	writeBody(w, http.StatusOK, wk.out)
 }
 
@@ -328,7 +328,7 @@ func (a *API) predictBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		out = a.appendPrediction(out, wk, model, &req, explain)
 	}
-	wk.out = append(out, "]}"...)
+	wk.out = append(out, "]}\n"...)
 	writeBody(w, http.StatusOK, wk.out)
 }
 
