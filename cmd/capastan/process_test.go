@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -298,5 +299,47 @@ func TestServeDrain(t *testing.T) {
 				t.Errorf("log lacks %q", tt.inLog)
 			}
 		})
+	}
+}
+
+// TestServeBrokerLater: a worker started before its broker keeps running,
+// says not ready, and joins and labels once the broker appears.
+func TestServeBrokerLater(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p := start(t, []string{"CAPASTAN_HTTP_ADDR=127.0.0.1:0", "CAPASTAN_KAFKA_BROKERS=" + addr}, "serve")
+	for i := 0; i < 10; i++ {
+		code, body := p.get("/readyz")
+		if code != 503 || !strings.Contains(body, "joining the consumer group") {
+			t.Fatalf("readyz without a broker: %d %s", code, body)
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("the worker exited without a broker: %v", p.err)
+		case <-time.After(150 * time.Millisecond):
+		}
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port),
+		kfake.SeedTopics(3, "reviews", "reviews.labeled"), kfake.SeedTopics(1, "reviews.dlq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	eventually(t, 30*time.Second, "readyz 200 once the broker is up", func() bool { c, _ := p.get("/readyz"); return c == 200 })
+	if code, _, errs := capastan(t, "", "produce", "-brokers", addr, "-file", filepath.Join("..", "..", "docs", "sample-reviews.jsonl")); code != 0 {
+		t.Fatalf("produce: %s", errs)
+	}
+	eventually(t, 20*time.Second, "the sample labeled", func() bool {
+		_, m := p.get("/metrics")
+		return strings.Contains(m, "capastan_records_produced_total 6")
+	})
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM", code)
 	}
 }
