@@ -55,7 +55,7 @@ func runDev(ctx context.Context, args []string, sio stdio) error {
 Try, in another terminal:
   capastan produce --brokers %s --file docs/sample-reviews.jsonl
   capastan tail    --brokers %s --topic %s
-  curl -s http://%s/predict -d '{"text": "not bad at all, I loved the ending"}'
+  curl -s http://%s/predict -d '{"text": "the battery lasts all day and the screen is gorgeous"}'
   open  http://%s/ in a browser; metrics at http://%s/metrics
 
 Ctrl-C stops it; nothing is kept.
