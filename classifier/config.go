@@ -94,6 +94,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("class_bias values must be finite, got %v", c.ClassBias)
 		}
 	}
+	if n := c.Tokenizer.LexiconNegation; n != "" && n != LexiconNegationFlip {
+		return fmt.Errorf("lexicon negation %q: want \"\" (mark) or %q", n, LexiconNegationFlip)
+	}
 	if _, err := lexiconFor(c.Tokenizer.Lexicon); err != nil {
 		return err
 	}

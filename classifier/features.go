@@ -10,6 +10,7 @@ type Scratch struct {
 	// the n-gram sequence.
 	lexToks []token
 	lex     *lexicon
+	lexFlip bool
 	feats   []uint64
 
 	// seen is a per-document set of table slots for Binary models; entries

@@ -39,6 +39,20 @@ type lexicon struct {
 
 var lexTokens = [...]string{"<lex:pos>", "<lex:strongpos>", "<lex:neg>", "<lex:strongneg>"}
 
+// LexiconNegationFlip is the TokenizerConfig.LexiconNegation that flips
+// negated lexicon pseudo-tokens.
+const LexiconNegationFlip = "flip"
+
+// flipLexToken is a negated pseudo-token's opposite, one step weaker: a
+// negated strong word ("not terrible") is a weak one of the other side.
+func flipLexToken(t string) string {
+	switch t {
+	case "<lex:pos>", "<lex:strongpos>":
+		return "<lex:neg>"
+	}
+	return "<lex:pos>"
+}
+
 // lexiconLoaders builds each lexicon once, on first use; the tables are
 // immutable afterwards, like the unicode package's.
 var lexiconLoaders = func() map[string]func() (*lexicon, error) {

@@ -388,6 +388,7 @@ func lexNames(cfg TokenizerConfig, text string) []string {
 func TestTokenizeLexicon(t *testing.T) {
 	rep := func(s string, n int) []string { return slices.Repeat([]string{s}, n) }
 	vader := withTok(func(c *TokenizerConfig) { c.Lexicon = "vader" })
+	flip := withTok(func(c *TokenizerConfig) { c.Lexicon = "vader"; c.LexiconNegation = LexiconNegationFlip })
 	afinn := withTok(func(c *TokenizerConfig) { c.Lexicon = "afinn165" })
 	cases := []struct {
 		name string
@@ -402,7 +403,14 @@ func TestTokenizeLexicon(t *testing.T) {
 		{"vader/awful", vader, "awful", rep("<lex:strongneg>", 2)},       // -2.0
 		{"vader/horrible", vader, "horrible", rep("<lex:strongneg>", 3)}, // -2.5 rounds away from 0
 		{"vader/negated", vader, "not good", rep("NOT_<lex:pos>", 2)},
-		{"vader/emoticon", vader, ":-)", rep("<lex:strongpos>", 2)}, // ":)" 2.0
+		// flip: the opposite polarity, one step weaker, round(reps * 0.74).
+		{"flip/not good", flip, "not good", rep("<lex:neg>", 1)},                                               // 2 -> 1
+		{"flip/not horrible", flip, "not horrible", rep("<lex:pos>", 2)},                                       // 3 -> 2
+		{"flip/never great", flip, "never great", rep("<lex:neg>", 2)},                                         // 3 -> 2
+		{"flip/unnegated", flip, "horrible", rep("<lex:strongneg>", 3)},                                        // no negation: as vader
+		{"flip/scope ends", flip, "not bad, great", append(rep("<lex:pos>", 2), rep("<lex:strongpos>", 3)...)}, // "great" is past the comma
+		{"flip/negator itself", flip, "no", rep("<lex:neg>", 1)},                                               // "no" (-1.2) opens the scope, is not in it
+		{"vader/emoticon", vader, ":-)", rep("<lex:strongpos>", 2)},                                            // ":)" 2.0
 		{"vader/unknown", vader, "table chair", []string{}},
 		{"vader/stem-sees-whole-word", withTok(func(c *TokenizerConfig) { c.Lexicon = "vader"; c.Stem = true }), "loves", rep("<lex:strongpos>", 3)}, // 2.7
 		{"afinn/great", afinn, "great", rep("<lex:strongpos>", 3)},                                                                                   // 3
@@ -423,5 +431,10 @@ func TestTokenizeLexicon(t *testing.T) {
 	cfg.Tokenizer.Lexicon = "no-such-lexicon"
 	if err := cfg.Validate(); err == nil {
 		t.Error("an unknown lexicon passes Validate")
+	}
+	cfg = DefaultConfig()
+	cfg.Tokenizer.LexiconNegation = "invert"
+	if err := cfg.Validate(); err == nil {
+		t.Error("an unknown lexicon negation passes Validate")
 	}
 }

@@ -66,6 +66,7 @@ func runTrain(ctx context.Context, args []string, sio stdio) error {
 	fs.IntVar(&tk.MaxRepeat, "max-repeat", tk.MaxRepeat, "tokenizer: cap runs of one letter (0 = off)")
 	fs.BoolVar(&tk.Punct, "punct", tk.Punct, "tokenizer: keep ! and ? runs as tokens")
 	fs.StringVar(&tk.Lexicon, "lexicon", tk.Lexicon, "tokenizer: add polarity pseudo-tokens from a built-in lexicon: afinn165, vader or none")
+	fs.StringVar(&tk.LexiconNegation, "lexicon-negation", tk.LexiconNegation, `tokenizer: what negation does to a lexicon pseudo-token: flip (opposite polarity, weaker, as VADER) or mark (NOT_ like any token)`)
 	fs.BoolVar(&tk.Stem, "stem", tk.Stem, "tokenizer: strip common English suffixes (-s, -'s, -es, -ed, -ing, -ly)")
 	fs.BoolVar(&tk.Negation, "negation", tk.Negation, "tokenizer: mark words after a negation")
 	if err := parseFlags(fs, args); err != nil {
@@ -73,6 +74,9 @@ func runTrain(ctx context.Context, args []string, sio stdio) error {
 	}
 	if tk.Lexicon == "none" {
 		tk.Lexicon = ""
+	}
+	if tk.LexiconNegation == "mark" {
+		tk.LexiconNegation = ""
 	}
 	cfg.Classes = splitList(classes)
 	files := splitList(data)
