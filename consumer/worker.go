@@ -122,6 +122,7 @@ func (w *Worker) clientOpts() ([]kgo.Opt, error) {
 			w.own(ps, false)
 		}),
 		kgo.ClientID("capastan-worker"),
+		kgo.WithLogger(kgoLogger{w.log}),
 		kgo.SessionTimeout(w.cfg.SessionTimeout),
 		kgo.ConsumerGroup(w.cfg.Group),
 		kgo.ConsumeTopics(w.cfg.InputTopic),

@@ -28,6 +28,7 @@ import (
 	"github.com/capastan/capastan/classifier"
 	"github.com/capastan/capastan/consumer"
 	"github.com/capastan/capastan/internal/kafkaconn"
+	"github.com/capastan/capastan/metrics"
 	"github.com/capastan/capastan/models"
 )
 
@@ -205,10 +206,13 @@ func latency(bs []string, delivery string, rate int, model *classifier.Model) (t
 	cl.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w, err := consumer.New(config(bs, in, out, delivery, "g-"+out, "tx-"+out, false), model, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	set := metrics.New()
+	set.Model.SetModel(model)
+	w, err := consumer.New(config(bs, in, out, delivery, "g-"+out, "tx-"+out, false), model, slog.New(slog.NewTextHandler(io.Discard, nil)), consumer.WithMetrics(set))
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer printStages(set, delivery)
 	go w.Run(ctx)
 	for i := 0; !w.Ready() && i < 1000; i++ {
 		time.Sleep(10 * time.Millisecond)
@@ -227,8 +231,9 @@ func latency(bs []string, delivery string, rate int, model *classifier.Model) (t
 				time.Sleep(wait)
 			}
 			v := event(i, r)
-			atomicStore(&sent[i], time.Now().UnixNano())
-			prod.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprintf("p%d", i%1000)), Value: v}, nil)
+			now := time.Now()
+			atomicStore(&sent[i], now.UnixNano())
+			prod.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprintf("p%d", i%1000)), Value: v, Timestamp: now}, nil)
 		}
 	}()
 	cons, _ := kgo.NewClient(kgo.SeedBrokers(bs...), kgo.ConsumeTopics(out), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -236,7 +241,9 @@ func latency(bs []string, delivery string, rate int, model *classifier.Model) (t
 	defer cons.Close()
 	// Latency: from handing the review to the producer to seeing its label
 	// as a read_committed reader, so exactly-once pays for its commits.
-	var lat []time.Duration
+	// stamp: the issue's definition, the labeled record's timestamp (set
+	// when the worker produces it) minus the review's.
+	var lat, stamp []time.Duration
 	deadline := time.Now().Add(dur + 30*time.Second)
 	for len(lat) < n && time.Now().Before(deadline) {
 		f := cons.PollFetches(ctx)
@@ -245,15 +252,54 @@ func latency(bs []string, delivery string, rate int, model *classifier.Model) (t
 			var i int
 			if k := strings.Index(string(rec.Value), `"review_id":"r`); k >= 0 {
 				fmt.Sscanf(string(rec.Value[k+len(`"review_id":"r`):]), "%d", &i)
-				lat = append(lat, time.Duration(now-atomicLoad(&sent[i])))
+				sentAt := atomicLoad(&sent[i])
+				lat = append(lat, time.Duration(now-sentAt))
+				stamp = append(stamp, time.Duration(rec.Timestamp.UnixNano()-sentAt))
 			}
 		})
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	if len(lat) == 0 {
 		return 0, 0
 	}
-	return lat[len(lat)/2].Round(100 * time.Microsecond), lat[len(lat)*99/100].Round(100 * time.Microsecond)
+	q := func(d []time.Duration) (time.Duration, time.Duration) {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2].Round(100 * time.Microsecond), d[len(d)*99/100].Round(100 * time.Microsecond)
+	}
+	s50, s99 := q(stamp)
+	fmt.Printf("  %s: record timestamp to result timestamp p50 %s p99 %s\n", delivery, s50, s99)
+	return q(lat)
+}
+
+// printStages prints the worker's mean batch size and mean time per batch
+// in each stage, from its metrics: where the latency goes.
+func printStages(set *metrics.Set, delivery string) {
+	mfs, err := set.Registry.Gather()
+	if err != nil {
+		return
+	}
+	out := delivery + ":"
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "capastan_stage_duration_seconds", "capastan_batch_records":
+			for _, m := range mf.GetMetric() {
+				h := m.GetHistogram()
+				if h.GetSampleCount() == 0 {
+					continue
+				}
+				name := "batch"
+				for _, l := range m.GetLabel() {
+					name = l.GetValue()
+				}
+				mean := h.GetSampleSum() / float64(h.GetSampleCount())
+				if name == "batch" {
+					out += fmt.Sprintf(" %d batches of %.0f records;", h.GetSampleCount(), mean)
+				} else {
+					out += fmt.Sprintf(" %s %.2f ms;", name, mean*1000)
+				}
+			}
+		}
+	}
+	fmt.Println("  stages per batch (mean), " + out)
 }
 
 func atomicStore(p *int64, v int64) { atomic.StoreInt64(p, v) }
