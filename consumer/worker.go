@@ -184,6 +184,10 @@ func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 	}
 }
 
+// errClientClosed is a Kafka client that closed while the worker was not
+// shutting down.
+var errClientClosed = errors.New("the Kafka client closed unexpectedly")
+
 // fatalError is an error a new session cannot cure.
 type fatalError struct{ err error }
 
@@ -203,8 +207,12 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 	go w.reportLag(lctx, sess.Client())
 	for {
 		fetches := sess.PollRecords(ctx, w.cfg.MaxPollRecords)
-		if ctx.Err() != nil || fetches.IsClientClosed() {
+		if ctx.Err() != nil {
 			return nil
+		}
+		if fetches.IsClientClosed() {
+			// Not our shutdown: the client gave up. A new session.
+			return errClientClosed
 		}
 		w.logFetchErrors(fetches)
 		w.ready.Store(true)
@@ -269,9 +277,14 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 	go w.reportLag(lctx, cl)
 	for {
 		fetches := cl.PollRecords(ctx, w.cfg.MaxPollRecords)
-		if ctx.Err() != nil || fetches.IsClientClosed() {
+		if ctx.Err() != nil {
 			cl.AllowRebalance()
 			return nil
+		}
+		if fetches.IsClientClosed() {
+			// Not our shutdown: stop with an error, so the process exits
+			// non-zero and its supervisor restarts it.
+			return fmt.Errorf("worker: %w", errClientClosed)
 		}
 		w.logFetchErrors(fetches)
 		w.ready.Store(true)

@@ -196,7 +196,12 @@ func serveAll(ctx context.Context, s *serveSettings, model *classifier.Model, lo
 	}
 	select {
 	case err := <-done:
+		// The worker stopped without being asked: exit non-zero, so the
+		// supervisor restarts the process.
 		shutdownHTTP(srv, s.ShutdownTimeout, log)
+		if err == nil {
+			err = errors.New("the worker stopped on its own")
+		}
 		return err
 	case err := <-srvDone:
 		return fmt.Errorf("http port stopped: %w", err)

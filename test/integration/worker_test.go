@@ -214,8 +214,19 @@ func (s *stream) serve(t *testing.T, txid string, env ...string) (*exec.Cmd, *by
 			cmd.Process.Kill()
 			cmd.Wait()
 		}
+		if t.Failed() {
+			t.Logf("capastan serve (%s) log, last 8 KiB:\n%s", txid, tail(logs.Bytes(), 8<<10))
+		}
 	})
 	return cmd, &logs
+}
+
+// tail returns the last n bytes of b.
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }
 
 // waitOutputs waits until the output topic holds at least n records
