@@ -78,6 +78,12 @@ type Config struct {
 	// the partitions it owns (capastan_consumer_lag_records); 0 turns the
 	// lag gauge off.
 	LagInterval time.Duration `env:"LAG_INTERVAL"`
+	// StallTimeout restarts the Kafka client when the partitions this
+	// worker owns have had lag at every lag check for this long while no
+	// record was fetched: a client that stopped fetching (after a broker
+	// outage, say) is replaced, resuming from the committed offsets. It
+	// needs LagInterval; 0 turns the watchdog off.
+	StallTimeout time.Duration `env:"STALL_TIMEOUT"`
 }
 
 // DefaultConfig is the worker's defaults.
@@ -106,6 +112,9 @@ func DefaultConfig() Config {
 		// Often enough for a dashboard and an alert on minutes, rare
 		// enough to cost the broker nothing.
 		LagInterval: 15 * time.Second,
+		// Eight lag checks in a row with lag and no fetch: long enough
+		// that a slow batch or a broker's leader election never trips it.
+		StallTimeout: 2 * time.Minute,
 	}
 }
 
@@ -135,6 +144,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("session timeout must be at least 1s, got %s", c.SessionTimeout)
 	case c.LagInterval < 0:
 		return fmt.Errorf("lag interval must be 0 (off) or positive, got %s", c.LagInterval)
+	case c.StallTimeout < 0 || (c.StallTimeout > 0 && (c.LagInterval == 0 || c.StallTimeout < 2*c.LagInterval)):
+		return fmt.Errorf("stall timeout must be 0 (off) or at least two lag intervals (%s), got %s", 2*c.LagInterval, c.StallTimeout)
 	case c.DeliveryTimeout <= 0 || c.RetryBackoff < 0 || c.TransactionTimeout < time.Second:
 		return errors.New("delivery timeout must be positive, retry backoff not negative and transaction timeout at least 1s")
 	}

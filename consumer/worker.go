@@ -33,6 +33,9 @@ type Worker struct {
 	ready atomic.Bool
 
 	consumed, produced, deadLettered, retried, aborted, restarts atomic.Int64
+	// fetched counts records polled (committed or not): the watchdog's
+	// sign that the client still fetches.
+	fetched atomic.Int64
 }
 
 // Stats counts what a worker has done.
@@ -42,7 +45,7 @@ type Stats struct {
 	DeadLettered int64 // dead-letter records in committed batches
 	Retried      int64 // batches given up and processed again
 	Aborted      int64 // transactions aborted (exactly-once)
-	Restarts     int64 // transactional sessions replaced after a failure
+	Restarts     int64 // Kafka clients (transactional sessions) replaced after a failure or a stall
 }
 
 // modelInUse is a model with what the output records say of it.
@@ -185,8 +188,11 @@ func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 }
 
 // errClientClosed is a Kafka client that closed while the worker was not
-// shutting down.
-var errClientClosed = errors.New("the Kafka client closed unexpectedly")
+// shutting down; errStalled, one the stall watchdog gave up on.
+var (
+	errClientClosed = errors.New("the Kafka client closed unexpectedly")
+	errStalled      = errors.New("the Kafka client stopped fetching while the partitions have lag")
+)
 
 // fatalError is an error a new session cannot cure.
 type fatalError struct{ err error }
@@ -204,11 +210,16 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 	defer sess.Close()
 	lctx, stopLag := context.WithCancel(ctx)
 	defer stopLag()
-	go w.reportLag(lctx, sess.Client())
+	pctx, stall := context.WithCancel(ctx)
+	defer stall()
+	go w.reportLag(lctx, sess.Client(), stall)
 	for {
-		fetches := sess.PollRecords(ctx, w.cfg.MaxPollRecords)
+		fetches := sess.PollRecords(pctx, w.cfg.MaxPollRecords)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if pctx.Err() != nil {
+			return errStalled
 		}
 		if fetches.IsClientClosed() {
 			// Not our shutdown: the client gave up. A new session.
@@ -219,6 +230,7 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 		if fetches.NumRecords() == 0 {
 			continue
 		}
+		w.fetched.Add(n0(fetches))
 		w.metrics.Buffered.Set(float64(n0(fetches) + sess.Client().BufferedFetchRecords()))
 		outs, n := w.processAll(fetches)
 		fctx, cancel := finishCtx()
@@ -264,27 +276,53 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 }
 
 func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
+	for {
+		err := w.atLeastOnceLoop(ctx, opts)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		var fatal *fatalError
+		if errors.As(err, &fatal) {
+			return err
+		}
+		// A new client rejoins the group and resumes from the committed
+		// offsets; what was produced and not committed is produced again
+		// (at-least-once).
+		w.ready.Store(false)
+		w.restarts.Add(1)
+		w.log.Error("Kafka client failed; starting a new one", "err", err)
+		sleep(ctx, w.cfg.RetryBackoff)
+	}
+}
+
+// atLeastOnceLoop runs one client until ctx ends (nil) or the client must
+// be replaced (its error).
+func (w *Worker) atLeastOnceLoop(ctx context.Context, opts []kgo.Opt) error {
 	// With BlockRebalanceOnPoll a rebalance waits until the batch in hand
 	// is produced and committed (AllowRebalance), so a revoked partition
 	// never has uncommitted work.
 	cl, err := kgo.NewClient(append(opts, kgo.BlockRebalanceOnPoll())...)
 	if err != nil {
-		return fmt.Errorf("worker: kafka client: %w", err)
+		return &fatalError{fmt.Errorf("worker: kafka client: %w", err)}
 	}
 	defer cl.Close()
 	lctx, stopLag := context.WithCancel(ctx)
 	defer stopLag()
-	go w.reportLag(lctx, cl)
+	pctx, stall := context.WithCancel(ctx)
+	defer stall()
+	go w.reportLag(lctx, cl, stall)
 	for {
-		fetches := cl.PollRecords(ctx, w.cfg.MaxPollRecords)
+		fetches := cl.PollRecords(pctx, w.cfg.MaxPollRecords)
 		if ctx.Err() != nil {
 			cl.AllowRebalance()
 			return nil
 		}
+		if pctx.Err() != nil {
+			cl.AllowRebalance()
+			return errStalled
+		}
 		if fetches.IsClientClosed() {
-			// Not our shutdown: stop with an error, so the process exits
-			// non-zero and its supervisor restarts it.
-			return fmt.Errorf("worker: %w", errClientClosed)
+			return errClientClosed
 		}
 		w.logFetchErrors(fetches)
 		w.ready.Store(true)
@@ -292,6 +330,7 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 			cl.AllowRebalance()
 			continue
 		}
+		w.fetched.Add(n0(fetches))
 		w.metrics.Buffered.Set(float64(n0(fetches) + cl.BufferedFetchRecords()))
 		outs, n := w.processAll(fetches)
 		fctx, cancel := finishCtx()

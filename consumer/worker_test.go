@@ -442,3 +442,52 @@ func TestWorkerMetrics(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerStallWatchdog: the broker answers every fetch with nothing
+// while the input has records. After StallTimeout of lag with nothing
+// fetched the worker replaces its Kafka client; once fetches work again
+// every review is labeled (once, exactly-once).
+func TestWorkerStallWatchdog(t *testing.T) {
+	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
+		t.Run(mode, func(t *testing.T) {
+			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, inTopic, outTopic), kfake.SeedTopics(1, dlqTopic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			brokers := c.ListenAddrs()
+			var stalling atomic.Bool
+			stalling.Store(true)
+			c.ControlKey(kmsg.Fetch.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				if !stalling.Load() {
+					return nil, nil, false
+				}
+				// An empty answer after a short wait, as a broker that
+				// lost track of the data would give.
+				c.SleepControl(func() { time.Sleep(20 * time.Millisecond) })
+				resp := kmsg.NewPtrFetchResponse()
+				resp.Version = req.GetVersion()
+				return resp, nil, true
+			})
+			const n = 500
+			produceInput(t, brokers, n)
+			w := newWorker(t, brokers, mode, "tx-stall-"+mode)
+			w.cfg.LagInterval, w.cfg.StallTimeout = 100*time.Millisecond, 400*time.Millisecond
+			stop := runWorker(t, w)
+			defer stop()
+			deadline := time.Now().Add(20 * time.Second)
+			for w.Stats().Restarts == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("the worker never replaced its stalled client (stats %+v)", w.Stats())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if st := w.Stats(); st.Consumed != 0 {
+				t.Fatalf("consumed %d records through a broker that returns none", st.Consumed)
+			}
+			stalling.Store(false)
+			checkOutputs(t, brokers, n, mode == ExactlyOnce)
+		})
+	}
+}

@@ -47,6 +47,7 @@ var envOnlyHelp = map[string]string{
 	"CAPASTAN_HTTP_READ_HEADER_TIMEOUT": "a request's headers must arrive within this (slow clients)",
 	"CAPASTAN_HTTP_READ_TIMEOUT":        "a whole request must arrive within this",
 	"CAPASTAN_HTTP_WRITE_TIMEOUT":       "longest time to answer a request",
+	"CAPASTAN_STALL_TIMEOUT":            "replace the Kafka client when the partitions have had lag this long with nothing fetched; 0 turns it off",
 	"CAPASTAN_LAG_INTERVAL":             "how often the lag of the worker's partitions is read from the broker; 0 turns it off",
 	"CAPASTAN_KAFKA_SASL_PASSWORD":      "SASL password (no flag: command lines are visible to all users)",
 	"CAPASTAN_RETRY_BACKOFF":            "pause before a failed batch is retried",
