@@ -112,9 +112,10 @@ func DefaultConfig() Config {
 		// Often enough for a dashboard and an alert on minutes, rare
 		// enough to cost the broker nothing.
 		LagInterval: 15 * time.Second,
-		// Eight lag checks in a row with lag and no fetch: long enough
-		// that a slow batch or a broker's leader election never trips it.
-		StallTimeout: 2 * time.Minute,
+		// Four lag checks in a row with lag and no fetch: a healthy client
+		// fetches continuously while there is lag, and a broker that cannot
+		// be asked resets the count, so an outage does not trip it.
+		StallTimeout: time.Minute,
 	}
 }
 

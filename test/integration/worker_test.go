@@ -200,6 +200,9 @@ func (s *stream) serve(t *testing.T, txid string, env ...string) (*exec.Cmd, *by
 		"CAPASTAN_KAFKA_BROKERS="+strings.Join(s.bs, ","), "CAPASTAN_INPUT_TOPIC="+s.in, "CAPASTAN_OUTPUT_TOPIC="+s.out,
 		"CAPASTAN_DLQ_TOPIC="+s.dlq, "CAPASTAN_GROUP=it-"+s.in, "CAPASTAN_TRANSACTIONAL_ID="+txid, "CAPASTAN_GROUP_INSTANCE_ID="+txid,
 		"CAPASTAN_MAX_POLL_RECORDS=500",
+		// The stall watchdog within the tests' deadlines: after a broker
+		// restart the client has been seen to stop fetching for minutes.
+		"CAPASTAN_LAG_INTERVAL=1s", "CAPASTAN_STALL_TIMEOUT=10s",
 		"CAPASTAN_HTTP_ADDR=127.0.0.1:0") // several workers run at once: no fixed port
 	cmd.Env = append(cmd.Env, env...)
 	var logs bytes.Buffer
