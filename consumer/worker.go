@@ -167,8 +167,19 @@ func finishCtx() (context.Context, context.CancelFunc) {
 func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 	// franz-go always requires stable offsets for groups, as EOS needs.
 	opts = append(opts, kgo.TransactionalID(w.cfg.TransactionalID), kgo.TransactionTimeout(w.cfg.TransactionTimeout))
+	// The transactional client gave up (a broker away longer than its
+	// retries, a fenced epoch, a stall): a new session rejoins the group
+	// and resumes from the committed offsets. Nothing past them was
+	// committed, so nothing is lost or doubled.
+	return w.restarting(ctx, "transactional session failed; starting a new one", 5*w.cfg.RetryBackoff,
+		func() error { return w.transactLoop(ctx, opts) })
+}
+
+// restarting runs loop until ctx ends or it fails fatally, starting it
+// again after pause whenever it fails otherwise.
+func (w *Worker) restarting(ctx context.Context, msg string, pause time.Duration, loop func() error) error {
 	for {
-		err := w.transactLoop(ctx, opts)
+		err := loop()
 		if err == nil || ctx.Err() != nil {
 			return nil
 		}
@@ -176,14 +187,10 @@ func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 		if errors.As(err, &fatal) {
 			return err
 		}
-		// The transactional client gave up (a broker away longer than its
-		// retries, a fenced epoch): start a new session, which rejoins the
-		// group and resumes from the committed offsets. Nothing past them
-		// was committed, so nothing is lost or doubled.
 		w.ready.Store(false)
 		w.restarts.Add(1)
-		w.log.Error("transactional session failed; starting a new one", "err", err)
-		sleep(ctx, 5*w.cfg.RetryBackoff)
+		w.log.Error(msg, "err", err)
+		sleep(ctx, pause)
 	}
 }
 
@@ -276,23 +283,11 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 }
 
 func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
-	for {
-		err := w.atLeastOnceLoop(ctx, opts)
-		if err == nil || ctx.Err() != nil {
-			return nil
-		}
-		var fatal *fatalError
-		if errors.As(err, &fatal) {
-			return err
-		}
-		// A new client rejoins the group and resumes from the committed
-		// offsets; what was produced and not committed is produced again
-		// (at-least-once).
-		w.ready.Store(false)
-		w.restarts.Add(1)
-		w.log.Error("Kafka client failed; starting a new one", "err", err)
-		sleep(ctx, w.cfg.RetryBackoff)
-	}
+	// A new client rejoins the group and resumes from the committed
+	// offsets; what was produced and not committed is produced again
+	// (at-least-once).
+	return w.restarting(ctx, "Kafka client failed; starting a new one", w.cfg.RetryBackoff,
+		func() error { return w.atLeastOnceLoop(ctx, opts) })
 }
 
 // atLeastOnceLoop runs one client until ctx ends (nil) or the client must

@@ -392,16 +392,8 @@ func decodeLabeled(value []byte) (Labeled, *Error) {
 		return l, invalidUTF8(value)
 	}
 	var sp [lFields]span
-	i := skipWS(value, 0)
-	if i >= len(value) || value[i] != '{' {
-		if !validDocument(value) {
-			return l, &Error{Code: CodeInvalidJSON, Message: "the value is not well-formed JSON"}
-		}
-		return l, &Error{Code: CodeSchemaViolation, Message: "a labeled event must be a JSON object, not " + kind(value[i])}
-	}
-	end, ok := scanObject(value, i, 1, labeledField, sp[:])
-	if !ok || skipWS(value, end) != len(value) {
-		return l, &Error{Code: CodeInvalidJSON, Message: "the value is not well-formed JSON" + where(value, end, ok)}
+	if err := scanDocument(value, "value", "a labeled event", labeledField, sp[:]); err != nil {
+		return l, err
 	}
 	whole := string(value)
 	// Required members first.

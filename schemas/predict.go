@@ -38,19 +38,8 @@ func DecodePredictRequest(value []byte, opt DecodeOptions) (PredictRequest, *Err
 		return PredictRequest{}, invalidUTF8(value)
 	}
 	var sp [pFields]span
-	i := skipWS(value, 0)
-	if i >= len(value) {
-		return PredictRequest{}, &Error{Code: CodeInvalidJSON, Message: "the body is empty"}
-	}
-	if value[i] != '{' {
-		if !validDocument(value) {
-			return PredictRequest{}, &Error{Code: CodeInvalidJSON, Message: "the body is not well-formed JSON"}
-		}
-		return PredictRequest{}, &Error{Code: CodeSchemaViolation, Message: "a request must be a JSON object, not " + kind(value[i])}
-	}
-	end, ok := scanObject(value, i, 1, predictField, sp[:])
-	if !ok || skipWS(value, end) != len(value) {
-		return PredictRequest{}, &Error{Code: CodeInvalidJSON, Message: "the body is not well-formed JSON" + where(value, end, ok)}
+	if err := scanDocument(value, "body", "a request", predictField, sp[:]); err != nil {
+		return PredictRequest{}, err
 	}
 	var r PredictRequest
 	var whole string

@@ -206,16 +206,8 @@ func decodeStructured(value []byte, opt DecodeOptions) (Review, CloudEvent, *Err
 		return fail(invalidUTF8(value))
 	}
 	var sp [eFields]span
-	i := skipWS(value, 0)
-	if i >= len(value) || value[i] != '{' {
-		if !validDocument(value) {
-			return fail(&Error{Code: CodeInvalidJSON, Message: "the CloudEvent envelope is not well-formed JSON"})
-		}
-		return fail(&Error{Code: CodeSchemaViolation, Message: "a structured CloudEvent must be a JSON object, not " + kind(value[i])})
-	}
-	end, ok := scanObject(value, i, 1, envelopeField, sp[:])
-	if !ok || skipWS(value, end) != len(value) {
-		return fail(&Error{Code: CodeInvalidJSON, Message: "the CloudEvent envelope is not well-formed JSON" + where(value, end, ok)})
+	if err := scanDocument(value, "CloudEvent envelope", "a structured CloudEvent", envelopeField, sp[:]); err != nil {
+		return fail(err)
 	}
 	whole := string(value)
 	ce := CloudEvent{Mode: ModeStructured}

@@ -131,21 +131,32 @@ func invalidUTF8(value []byte) *Error {
 // decodeReview is DecodeReview on a value known to be valid UTF-8.
 func decodeReview(value []byte, opt DecodeOptions) (Review, *Error) {
 	var sp [rFields]span
+	if err := scanDocument(value, "value", "a review", reviewField, sp[:]); err != nil {
+		return Review{}, err
+	}
+	return readReview(value, &sp, opt)
+}
+
+// scanDocument checks that value is exactly one JSON object, recording
+// its known members in spans, and otherwise says what it is instead: the
+// value (what, "value" or "body") empty or not well-formed, or the object
+// (noun, "a review") something else.
+func scanDocument(value []byte, what, noun string, lookup func([]byte) int, spans []span) *Error {
 	i := skipWS(value, 0)
 	if i >= len(value) {
-		return Review{}, &Error{Code: CodeInvalidJSON, Message: "the value is empty"}
+		return &Error{Code: CodeInvalidJSON, Message: "the " + what + " is empty"}
 	}
 	if value[i] != '{' {
 		if !validDocument(value) {
-			return Review{}, &Error{Code: CodeInvalidJSON, Message: "the value is not well-formed JSON"}
+			return &Error{Code: CodeInvalidJSON, Message: "the " + what + " is not well-formed JSON"}
 		}
-		return Review{}, &Error{Code: CodeSchemaViolation, Message: "a review must be a JSON object, not " + kind(value[i])}
+		return &Error{Code: CodeSchemaViolation, Message: noun + " must be a JSON object, not " + kind(value[i])}
 	}
-	end, ok := scanObject(value, i, 1, reviewField, sp[:])
+	end, ok := scanObject(value, i, 1, lookup, spans)
 	if !ok || skipWS(value, end) != len(value) {
-		return Review{}, &Error{Code: CodeInvalidJSON, Message: "the value is not well-formed JSON" + where(value, end, ok)}
+		return &Error{Code: CodeInvalidJSON, Message: "the " + what + " is not well-formed JSON" + where(value, end, ok)}
 	}
-	return readReview(value, &sp, opt)
+	return nil
 }
 
 // where locates a syntax error for the message.
