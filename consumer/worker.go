@@ -189,6 +189,11 @@ func (w *Worker) restarting(ctx context.Context, msg string, pause time.Duration
 		}
 		w.ready.Store(false)
 		w.restarts.Add(1)
+		if errors.Is(err, errStalled) {
+			w.metrics.Stalls.Inc()
+		} else {
+			w.metrics.Failures.Inc()
+		}
 		w.log.Error(msg, "err", err)
 		sleep(ctx, pause)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -485,6 +486,9 @@ func TestWorkerStallWatchdog(t *testing.T) {
 			}
 			if st := w.Stats(); st.Consumed != 0 {
 				t.Fatalf("consumed %d records through a broker that returns none", st.Consumed)
+			}
+			if got := testutil.ToFloat64(w.metrics.Stalls); got < 1 {
+				t.Errorf("capastan_client_restarts_total{reason=\"stall\"} = %v after a stall", got)
 			}
 			stalling.Store(false)
 			checkOutputs(t, brokers, n, mode == ExactlyOnce)

@@ -13,7 +13,10 @@ type Stream struct {
 	Produced       prometheus.Counter
 	deadLettered   *prometheus.CounterVec
 	BatchesRetried prometheus.Counter
-	BatchRecords   prometheus.Histogram
+	// Stalls and Failures count Kafka clients replaced by the stall
+	// watchdog and after a failure.
+	Stalls, Failures prometheus.Counter
+	BatchRecords     prometheus.Histogram
 	// Process, Produce and Commit time one batch's stages.
 	Process, Produce, Commit prometheus.Observer
 	EndToEnd                 prometheus.Histogram
@@ -30,12 +33,15 @@ func NewStream(reg prometheus.Registerer) *Stream {
 		prometheus.ExponentialBuckets(0.0005, 2.5, 12), "stage")
 	tx := f.counterVec("transactions_total", "Exactly-once transactions, by outcome.", "outcome")
 	reb := f.counterVec("rebalances_total", "Partition assignment changes, by event.", "event")
+	restarts := f.counterVec("client_restarts_total", "Kafka clients replaced, by reason: stall (the watchdog) or failure.", "reason")
 	return &Stream{
 		Consumed:       f.counter("records_consumed_total", "Records read from the input topic."),
 		Classified:     f.counter("records_classified_total", "Records decoded and classified."),
 		Produced:       f.counter("records_produced_total", "Labeled records acknowledged by the broker (exactly-once: committed)."),
 		deadLettered:   f.counterVec("records_dead_lettered_total", "Records written to the dead-letter topic, by reason.", "reason"),
 		BatchesRetried: f.counter("batches_retried_total", "Batches given up and processed again."),
+		Stalls:         restarts.WithLabelValues("stall"),
+		Failures:       restarts.WithLabelValues("failure"),
 		BatchRecords:   f.histogram("batch_records", "Records per batch.", prometheus.ExponentialBuckets(1, 4, 8)),
 		Process:        stage.WithLabelValues("process"),
 		Produce:        stage.WithLabelValues("produce"),
