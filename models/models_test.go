@@ -12,6 +12,7 @@ import (
 
 	"github.com/capastan/capastan/classifier"
 	"github.com/capastan/capastan/internal/corpora"
+	"github.com/capastan/capastan/internal/testbin"
 )
 
 func TestDefault(t *testing.T) {
@@ -47,10 +48,7 @@ func TestDefaultReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "capastan")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/capastan").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.Capastan(t)
 	out := filepath.Join(t.TempDir(), "default.cpst")
 	argv := []string{"train", "-quiet"}
 	for _, a := range strings.Fields(string(args)) {

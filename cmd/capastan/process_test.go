@@ -20,37 +20,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/internal/testbin"
 	"github.com/capastan/capastan/models"
 )
 
 // These tests run the built binary as a separate process, since signals
 // (SIGHUP, SIGTERM, a second SIGTERM) act on a whole process.
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-func binary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "capastan-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "capastan")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
 
 // proc is a running capastan process.
 type proc struct {
@@ -66,7 +41,7 @@ type proc struct {
 // start runs capastan with args and env, and waits for its HTTP port.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(testbin.Capastan(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/capastan/capastan/consumer"
 	"github.com/capastan/capastan/internal/kafkaconn"
 	"github.com/capastan/capastan/internal/kafkatest"
+	"github.com/capastan/capastan/internal/testbin"
 	"github.com/capastan/capastan/models"
 	"github.com/capastan/capastan/schemas"
 )
@@ -166,36 +167,10 @@ func TestWorkerSteadyState(t *testing.T) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// capastanBinary builds the command once per test run.
-func capastanBinary(t *testing.T) string {
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "capastan-it")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "capastan")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/capastan").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
 // serve starts `capastan serve` on the stream with the given transactional id.
 func (s *stream) serve(t *testing.T, txid string, env ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(capastanBinary(t), "serve", "-log-format", "text")
+	cmd := exec.Command(testbin.Capastan(t), "serve", "-log-format", "text")
 	cmd.Env = append(os.Environ(),
 		"CAPASTAN_KAFKA_BROKERS="+strings.Join(s.bs, ","), "CAPASTAN_INPUT_TOPIC="+s.in, "CAPASTAN_OUTPUT_TOPIC="+s.out,
 		"CAPASTAN_DLQ_TOPIC="+s.dlq, "CAPASTAN_GROUP=it-"+s.in, "CAPASTAN_TRANSACTIONAL_ID="+txid, "CAPASTAN_GROUP_INSTANCE_ID="+txid,
