@@ -220,30 +220,19 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 		return &fatalError{fmt.Errorf("worker: kafka client: %w", err)}
 	}
 	defer sess.Close()
-	lctx, stopLag := context.WithCancel(ctx)
-	defer stopLag()
+	// pctx ends the poll, and the lag reporter with it, at shutdown, when
+	// this session returns, or when the stall watchdog gives up on it.
 	pctx, stall := context.WithCancel(ctx)
 	defer stall()
-	go w.reportLag(lctx, sess.Client(), stall)
+	go w.reportLag(pctx, sess.Client(), stall)
 	for {
 		fetches := sess.PollRecords(pctx, w.cfg.MaxPollRecords)
-		if ctx.Err() != nil {
-			return nil
+		if stop, err := w.afterPoll(ctx, pctx, sess.Client(), fetches); stop {
+			return err
 		}
-		if pctx.Err() != nil {
-			return errStalled
-		}
-		if fetches.IsClientClosed() {
-			// Not our shutdown: the client gave up. A new session.
-			return errClientClosed
-		}
-		w.logFetchErrors(fetches)
-		w.ready.Store(true)
 		if fetches.NumRecords() == 0 {
 			continue
 		}
-		w.fetched.Add(n0(fetches))
-		w.metrics.Buffered.Set(float64(n0(fetches) + sess.Client().BufferedFetchRecords()))
 		outs, n := w.processAll(fetches)
 		fctx, cancel := finishCtx()
 		if err := sess.Begin(); err != nil {
@@ -306,32 +295,19 @@ func (w *Worker) atLeastOnceLoop(ctx context.Context, opts []kgo.Opt) error {
 		return &fatalError{fmt.Errorf("worker: kafka client: %w", err)}
 	}
 	defer cl.Close()
-	lctx, stopLag := context.WithCancel(ctx)
-	defer stopLag()
 	pctx, stall := context.WithCancel(ctx)
 	defer stall()
-	go w.reportLag(lctx, cl, stall)
+	go w.reportLag(pctx, cl, stall)
 	for {
 		fetches := cl.PollRecords(pctx, w.cfg.MaxPollRecords)
-		if ctx.Err() != nil {
+		if stop, err := w.afterPoll(ctx, pctx, cl, fetches); stop {
 			cl.AllowRebalance()
-			return nil
+			return err
 		}
-		if pctx.Err() != nil {
-			cl.AllowRebalance()
-			return errStalled
-		}
-		if fetches.IsClientClosed() {
-			return errClientClosed
-		}
-		w.logFetchErrors(fetches)
-		w.ready.Store(true)
 		if fetches.NumRecords() == 0 {
 			cl.AllowRebalance()
 			continue
 		}
-		w.fetched.Add(n0(fetches))
-		w.metrics.Buffered.Set(float64(n0(fetches) + cl.BufferedFetchRecords()))
 		outs, n := w.processAll(fetches)
 		fctx, cancel := finishCtx()
 		var produceErr atomic.Value
@@ -452,8 +428,29 @@ func headerValue(r *kgo.Record, key string) string {
 	return "unknown"
 }
 
-// n0 is the number of records of a poll.
-func n0(f kgo.Fetches) int64 { return int64(f.NumRecords()) }
+// afterPoll handles what every poll needs, in both delivery modes. It
+// says stop when the loop must return: nil at shutdown (ctx ended), or the
+// reason the client must be replaced (the stall watchdog ended pctx, or
+// the client closed on its own). Otherwise it logs fetch errors, marks the
+// worker ready, and counts the records fetched (for the watchdog) and
+// buffered.
+func (w *Worker) afterPoll(ctx, pctx context.Context, cl *kgo.Client, f kgo.Fetches) (stop bool, err error) {
+	switch {
+	case ctx.Err() != nil:
+		return true, nil
+	case pctx.Err() != nil:
+		return true, errStalled
+	case f.IsClientClosed():
+		return true, errClientClosed
+	}
+	w.logFetchErrors(f)
+	w.ready.Store(true)
+	if n := int64(f.NumRecords()); n > 0 {
+		w.fetched.Add(n)
+		w.metrics.Buffered.Set(float64(n + cl.BufferedFetchRecords()))
+	}
+	return false, nil
+}
 
 func (w *Worker) logFetchErrors(f kgo.Fetches) {
 	f.EachError(func(topic string, partition int32, err error) {
