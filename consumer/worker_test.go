@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -32,8 +31,11 @@ const (
 	dlqTopic = "reviews.dlq"
 )
 
+// streamTopics are the worker's topics and their partitions in these tests.
+var streamTopics = map[string]int32{inTopic: 3, outTopic: 3, dlqTopic: 1}
+
 func startCluster(t *testing.T) []string {
-	return kafkatest.Cluster(t, map[string]int32{inTopic: 3, outTopic: 3, dlqTopic: 1})
+	return kafkatest.Cluster(t, streamTopics)
 }
 
 // poison are the bad inputs mixed into every stream, with the dead-letter
@@ -293,11 +295,7 @@ func TestWorkerCreatesTopics(t *testing.T) {
 func TestWorkerDeadLetterWriteFails(t *testing.T) {
 	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
 		t.Run(mode, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, inTopic, outTopic), kfake.SeedTopics(1, dlqTopic))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := kafkatest.FakeCluster(t, streamTopics)
 			dlqID := c.TopicInfo(dlqTopic).TopicID
 			var rejected atomic.Int32
 			c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
@@ -451,11 +449,7 @@ func TestWorkerMetrics(t *testing.T) {
 func TestWorkerStallWatchdog(t *testing.T) {
 	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
 		t.Run(mode, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, inTopic, outTopic), kfake.SeedTopics(1, dlqTopic))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := kafkatest.FakeCluster(t, streamTopics)
 			brokers := c.ListenAddrs()
 			var stalling atomic.Bool
 			stalling.Store(true)

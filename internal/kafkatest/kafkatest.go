@@ -14,6 +14,12 @@ import (
 // Cluster starts an in-process broker (kfake) with the given topics and
 // partition counts, closed when the test ends, and returns its address.
 func Cluster(t testing.TB, topics map[string]int32) []string {
+	return FakeCluster(t, topics).ListenAddrs()
+}
+
+// FakeCluster is Cluster returning the broker itself, for tests that
+// control its answers (ControlKey).
+func FakeCluster(t testing.TB, topics map[string]int32) *kfake.Cluster {
 	t.Helper()
 	opts := []kfake.Opt{kfake.NumBrokers(1)}
 	for name, partitions := range topics {
@@ -24,7 +30,7 @@ func Cluster(t testing.TB, topics map[string]int32) []string {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return c
 }
 
 // Consume reads topic from the start, read_committed, until at least n
