@@ -68,7 +68,7 @@ func DecodePredictRequest(value []byte, opt DecodeOptions) (PredictRequest, *Err
 			return r, err
 		}
 	}
-	return r, CheckText(r.Text, opt)
+	return r, checkText(r.Text, opt)
 }
 
 // CheckText applies the rules of a review's text (review.v1.json) to a
@@ -77,6 +77,11 @@ func CheckText(text string, opt DecodeOptions) *Error {
 	if !utf8.ValidString(text) {
 		return invalidUTF8([]byte(text))
 	}
+	return checkText(text, opt)
+}
+
+// checkText applies the rules of a review's text to valid UTF-8.
+func checkText(text string, opt DecodeOptions) *Error {
 	if text == "" {
 		return errorf(CodeEmptyText, "text", "is empty")
 	}

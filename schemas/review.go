@@ -212,18 +212,8 @@ func readReview(value []byte, sp *[rFields]span, opt DecodeOptions) (Review, *Er
 	if r.Text, err = getString(rText, "text"); err != nil {
 		return r, err
 	}
-	if r.Text == "" {
-		return r, errorf(CodeEmptyText, "text", "is empty")
-	}
-	if blank(r.Text) {
-		return r, errorf(CodeEmptyText, "text", "is only white space")
-	}
-	limit := opt.MaxTextBytes
-	if limit <= 0 {
-		limit = DefaultMaxTextBytes
-	}
-	if len(r.Text) > limit {
-		return r, errorf(CodeTextTooLong, "text", "is "+strconv.Itoa(len(r.Text))+" bytes long, the limit is "+strconv.Itoa(limit))
+	if err := checkText(r.Text, opt); err != nil {
+		return r, err
 	}
 
 	if sp[rSource].present() {
