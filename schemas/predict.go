@@ -42,17 +42,8 @@ func DecodePredictRequest(value []byte, opt DecodeOptions) (PredictRequest, *Err
 		return PredictRequest{}, err
 	}
 	var r PredictRequest
-	var whole string
-	get := func(k int, name string) (string, *Error) {
-		s := sp[k]
-		if value[s.start] != '"' {
-			return "", errorf(CodeSchemaViolation, name, "must be a string, not "+kind(value[s.start]))
-		}
-		if whole == "" {
-			whole = string(value)
-		}
-		return str(value, whole, s), nil
-	}
+	strs := stringReader{value: value}
+	get := func(k int, name string) (string, *Error) { return strs.get(sp[k], name) }
 	var err *Error
 	if !sp[pText].present() {
 		return r, errorf(CodeMissingField, "text", "required field is missing")
