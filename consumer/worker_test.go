@@ -242,6 +242,10 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.MaxPollRecords = 0 },
 		func(c *Config) { c.Group = "" },
 		func(c *Config) { c.Conn.Brokers = nil },
+		func(c *Config) { c.LagInterval = -time.Second },
+		func(c *Config) { c.StallTimeout = -time.Second },
+		func(c *Config) { c.StallTimeout = c.LagInterval },                 // under two lag checks
+		func(c *Config) { c.LagInterval, c.StallTimeout = 0, time.Minute }, // a watchdog without lag checks
 	} {
 		c := DefaultConfig()
 		tweak(&c)
@@ -252,6 +256,11 @@ func TestConfigValidate(t *testing.T) {
 	c := DefaultConfig()
 	if err := c.Validate(); err != nil {
 		t.Errorf("defaults invalid: %v", err)
+	}
+	off := DefaultConfig()
+	off.LagInterval, off.StallTimeout = 0, 0
+	if err := off.Validate(); err != nil {
+		t.Errorf("lag gauge and watchdog off: %v", err)
 	}
 	if _, err := New(c, nil, nil); err == nil {
 		t.Error("New without a model must fail")
