@@ -194,6 +194,54 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestWatchFileGone: a model file that disappears (a deployment deleting
+// it before it copies the new one in) is neither an error nor a reload;
+// the old model keeps serving, and the file that comes back is loaded.
+func TestWatchFileGone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.cpst")
+	v1 := train(t, "v1", "negative", "positive")
+	save(t, v1, path)
+	var r results
+	var log bytes.Buffer
+	s := newStore(t, path, v1, &r, &log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { s.Watch(ctx, nil, 20*time.Millisecond); close(done) }()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // ten ticks with no file
+	r.mu.Lock()
+	ok, bad := r.ok, r.bad
+	r.mu.Unlock()
+	if ok != 0 || bad != 0 || s.Current().Metadata().Name != "v1" {
+		t.Fatalf("file gone: %d loads, %d rejections, model %q; want none and v1; log:\n%s", ok, bad, s.Current().Metadata().Name, log.String())
+	}
+	v2 := train(t, "v2", "negative", "positive").WithMetadata(classifier.Metadata{Name: "v2"})
+	save(t, v2, path)
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Current().Metadata().Name != "v2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the file that came back was not loaded; log:\n%s", log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.mu.Lock()
+	ok, bad = r.ok, r.bad
+	r.mu.Unlock()
+	if ok != 1 || bad != 0 {
+		t.Errorf("after the file came back: %d loads, %d rejections; want 1 and 0", ok, bad)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not return after its context ended")
+	}
+}
+
 // TestConcurrentReaders swaps models while readers classify: each reader
 // always has a whole model (the race detector checks the rest).
 func TestConcurrentReaders(t *testing.T) {
