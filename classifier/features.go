@@ -11,7 +11,10 @@ type Scratch struct {
 	lexToks []token
 	lex     *lexicon
 	lexFlip bool
-	feats   []uint64
+	// bytewise turns off the tokenizer's eight-bytes-at-a-time word path
+	// (tests compare the two).
+	bytewise bool
+	feats    []uint64
 
 	// seen is a per-document set of table slots for Binary models; entries
 	// are valid only when stamp matches gen, so it is never cleared.

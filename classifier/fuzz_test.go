@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,14 @@ var fuzzTexts = []string{
 	"İstanbul", "ǅemal", "straße", "ΣΟΦΙΑ", "e\u0301", "\u0301", "0\u0301", "👍🏽", "👨‍👩‍👧", "❤️", "🇫🇷",
 	"\xff", "\xc3", "a\xffb", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\ufffd", "\x00", "a\x00b", "\r\n\t\v\f",
 	"…", "。", "！", "？", "日本語のテキスト", "مرحبا", typicalReview,
+	// Words around the eight-byte steps of the ASCII word path, which
+	// needs eight bytes to read past a word: hence the padding.
+	"abcdefg ", "abcdefgh ", "abcdefghi ", "Abcdefghijklmnop.", "abcdefgh", "abcdefgh'", "abcdefgh's ",
+	"abcdefghé ", "abcdefgh1 ", "abcdefgh2022 ", "abcdefghX:D ", "aaab aab abbb abbbbbbbbbbbbbbbbb ",
+	"abcdefghhh ", "abcdefgHHH ", "GOOOOD movie ", "hi@bob.com ", "x y z ", "NOT Bad At All. ",
+	"aaab aab abbb abbbbbbbbbbbbbbbbb abcdefgHHH GOOOOD sooooo        ",
+	"aaabcdefghijk abcdefghijkkkl zzzabcdefghijklmnopqrstuvw        ",
+	"abcdefgh abcdefghé abcdefgh1 it's don't abcdefgh's Abcdefghijklmnop. X        ",
 }
 
 func FuzzTokenize(f *testing.F) {
@@ -96,7 +105,26 @@ func FuzzTokenize(f *testing.F) {
 		if !slices.Equal(got, toks) {
 			t.Fatalf("Tokens(%q) on a reused Scratch = %q, fresh %q", text, got, toks)
 		}
+		// The eight-bytes-at-a-time word path and the general byte loop
+		// agree on every token, its hash and the lexicon pseudo-tokens.
+		slow := Scratch{bytewise: true}
+		slow.tokenize(&cfg, text)
+		if a, b := scratchTokens(&s), scratchTokens(&slow); !slices.Equal(a, b) {
+			t.Fatalf("Tokens(%q): fast path %q, byte loop %q", text, a, b)
+		}
 	})
+}
+
+// scratchTokens lists s's tokens and lexicon pseudo-tokens with their hashes.
+func scratchTokens(s *Scratch) []string {
+	var out []string
+	for _, list := range [][]token{s.toks, s.lexToks} {
+		for _, tok := range list {
+			out = append(out, fmt.Sprintf("%s/%x", s.tokenString(tok), tok.hash))
+		}
+		out = append(out, "|")
+	}
+	return out
 }
 
 // longestLetterRun returns the letter repeated most times in a row in s.

@@ -35,6 +35,17 @@ var lexicons = map[string]struct {
 type lexicon struct {
 	mask  uint64
 	slots []uint64
+	// filter has one bit per 2^16 values of a middle slice of the hash,
+	// set for every lexicon word: most words are not in the lexicon, and
+	// an 8 KiB bitmap that stays in the L1 cache turns nearly all of them
+	// away before the table (too big for L1) is touched.
+	filter [1 << 10]uint64
+}
+
+// filterBit is the bit of the lexicon's filter a token hash maps to.
+func filterBit(h uint64) (word, bit uint64) {
+	x := (h >> 20) & (1<<16 - 1)
+	return x >> 6, 1 << (x & 63)
 }
 
 var lexTokens = [...]string{"<lex:pos>", "<lex:strongpos>", "<lex:neg>", "<lex:strongneg>"}
@@ -124,6 +135,8 @@ func buildLexicon(name string) (*lexicon, error) {
 	for _, e := range entries {
 		i := l.slot(e.h)
 		l.slots[i] = e.h&^0xff | uint64(e.v)
+		w, b := filterBit(e.h)
+		l.filter[w] |= b
 	}
 	return l, nil
 }
@@ -144,6 +157,9 @@ func (l *lexicon) slot(h uint64) uint64 {
 // lookup returns the pseudo-token for a token hash, or "", and how many
 // times it counts.
 func (l *lexicon) lookup(h uint64) (string, int) {
+	if w, b := filterBit(h); l.filter[w]&b == 0 {
+		return "", 0
+	}
 	if v := uint8(l.slots[l.slot(h)]); v != 0 {
 		return lexTokens[v&15-1], int(v >> 4)
 	}

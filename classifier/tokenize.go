@@ -1,6 +1,8 @@
 package classifier
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -361,6 +363,10 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 	}
 	var last rune = -1
 	run := 0
+	if end := s.asciiWord(cfg, text, i); end > i {
+		i = end
+		buf = s.buf
+	}
 	for i < n {
 		c := text[i]
 		switch asciiClass[c] {
@@ -471,6 +477,89 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 		s.lexicon(plain, tok.neg)
 	}
 	return i, next
+}
+
+// Bytes of a uint64 taken eight at a time (SWAR).
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// load64 reads text[j:j+8] little-endian; the compiler makes it one load.
+func load64(text string, j int) uint64 {
+	_ = text[j+7]
+	return uint64(text[j]) | uint64(text[j+1])<<8 | uint64(text[j+2])<<16 | uint64(text[j+3])<<24 |
+		uint64(text[j+4])<<32 | uint64(text[j+5])<<40 | uint64(text[j+6])<<48 | uint64(text[j+7])<<56
+}
+
+// asciiLetters has the high bit set in each byte of v that is an ASCII
+// letter, exactly: no carry crosses a byte.
+func asciiLetters(v uint64) uint64 {
+	x := (v | 0x20*swarOnes) &^ swarHigh
+	ge := x + (0x80-'a')*swarOnes   // high bit: x >= 'a'
+	gt := x + (0x80-'z'-1)*swarOnes // high bit: x > 'z'
+	return ge &^ gt &^ v & swarHigh
+}
+
+// asciiWord is word's fast path, for the common word: a run of ASCII
+// letters that ends at a byte that cannot continue it, with no letter
+// three times in a row. It finds the run eight bytes at a time, copies it
+// folded into s.buf the same way, and returns its end; it returns i,
+// having written nothing, for any other word, which the general loop of
+// word then scans byte by byte.
+func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) int {
+	n := len(text)
+	if s.bytewise || cfg.MaxRepeat > 0 && cfg.MaxRepeat < 3 {
+		return i
+	}
+	end := -1
+	for j := i; j+8 <= n; j += 8 {
+		if not := ^asciiLetters(load64(text, j)) & swarHigh; not != 0 {
+			end = j + bits.TrailingZeros64(not)/8
+			break
+		}
+	}
+	if end <= i {
+		return i // too near the end of the text to read eight bytes
+	}
+	if c := text[end]; c >= utf8.RuneSelf || c == '\'' || asciiClass[c] == clsDigit {
+		return i // the word may go on: accents, "don't", "mp3"
+	}
+	if cfg.MaxRepeat > 0 && end-i >= 3 {
+		// Any letter three times in a row ("sooo") takes the general
+		// loop, which caps runs. Windows of eight bytes six apart see
+		// every three consecutive bytes of the word.
+		for j := i; ; j += 6 {
+			q := min(j, end-8)
+			if q < 0 {
+				return i
+			}
+			v := load64(text, q) | 0x20*swarOnes
+			d := v ^ v>>8                              // zero byte k: bytes k and k+1 equal
+			z := (d&^swarHigh + ^uint64(swarHigh)) | d // high bit clear: zero byte
+			if eq := ^z & swarHigh; eq&(eq>>8) != 0 {
+				return i
+			}
+			if q+8 >= end {
+				break
+			}
+		}
+	}
+	buf := s.buf
+	off := len(buf)
+	if cap(buf)-off < end-i+8 {
+		buf = append(buf[:off:off], make([]byte, end-i+8)...)[:off]
+	}
+	w := buf[off : off+end-i+8]
+	fold := uint64(0)
+	if cfg.Lowercase {
+		fold = 0x20 * swarOnes
+	}
+	for k := 0; k < end-i; k += 8 {
+		binary.LittleEndian.PutUint64(w[k:], load64(text, i+k)|fold)
+	}
+	s.buf = buf[:off+end-i]
+	return end
 }
 
 func allDigits(b []byte) bool {
