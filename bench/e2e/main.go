@@ -15,7 +15,9 @@ import (
 	"log"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -40,13 +42,33 @@ func main() {
 	runs := flag.String("runs", "pipe:at-least-once:1:6,capastan:at-least-once:1:6,pipe:exactly-once:1:6,capastan:exactly-once:1:6", "runs: kind:delivery:workers:partitions,...")
 	flag.IntVar(&maxPoll, "max-poll-records", consumer.DefaultConfig().MaxPollRecords, "records per batch")
 	latencyRate := flag.Int("latency-rate", 0, "if > 0, also measure latency at this input rate (records/s) for 20 s per delivery mode")
+	latencyModes := flag.String("latency-delivery", consumer.AtLeastOnce+","+consumer.ExactlyOnce, "delivery modes the latency is measured for")
+	warmup := flag.Int("warmup", 50000, "records drained by an unreported pipe run before the measured ones (0: none)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (harness, workers) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	bs := strings.Split(*brokers, ",")
 	model, err := models.Default()
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("records %d, GOMAXPROCS %d\n", *records, runtime.GOMAXPROCS(0))
+	if *warmup > 0 {
+		// A fresh broker's JVM is still compiling its hot paths: the first
+		// run after a start is slow, whichever it is. Without this the
+		// pipe, listed first, ran on a cold broker and looked slower than
+		// it is.
+		drain(bs, fill(bs, *warmup, 6), "pipe", consumer.AtLeastOnce, 1, 6, *warmup, model, false)
+	}
 	for _, spec := range strings.Split(*runs, ",") {
 		var kind, delivery string
 		var workers, partitions int
@@ -54,11 +76,11 @@ func main() {
 			log.Fatalf("run %q: %v", spec, err)
 		}
 		in := fill(bs, *records, partitions)
-		secs := drain(bs, in, kind, delivery, workers, partitions, *records, model)
+		secs := drain(bs, in, kind, delivery, workers, partitions, *records, model, true)
 		fmt.Printf("%-8s %-13s workers %d partitions %2d: %7.0f records/s (%.2f s)\n", kind, delivery, workers, partitions, float64(*records)/secs, secs)
 	}
 	if *latencyRate > 0 {
-		for _, d := range []string{consumer.AtLeastOnce, consumer.ExactlyOnce} {
+		for _, d := range strings.Split(*latencyModes, ",") {
 			p50, p99 := latency(bs, d, *latencyRate, model)
 			fmt.Printf("latency %-13s at %d records/s: p50 %s p99 %s\n", d, *latencyRate, p50, p99)
 		}
@@ -135,7 +157,7 @@ func config(bs []string, in, out, delivery, group, txid string, pipe bool) consu
 
 // drain runs the workers on the backlog and returns the seconds until the
 // output topic holds every record (committed, for exactly-once).
-func drain(bs []string, in, kind, delivery string, workers, partitions, n int, model *classifier.Model) float64 {
+func drain(bs []string, in, kind, delivery string, workers, partitions, n int, model *classifier.Model, report bool) float64 {
 	out := newTopic(bs, "out", partitions)
 	newTopic(bs, "dlq", 1) // unused name; the worker's DLQ topic is out+"-dlq" below
 	cl, _ := kgo.NewClient(kgo.SeedBrokers(bs...))
@@ -143,9 +165,16 @@ func drain(bs []string, in, kind, delivery string, workers, partitions, n int, m
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// One metrics set for the run's workers: printStages reports where
+	// their batches spent their time.
+	set := metrics.New()
+	set.Model.SetModel(model)
+	if report {
+		defer printStages(set, kind+" "+delivery)
+	}
 	start := time.Now()
 	for i := 0; i < workers; i++ {
-		w, err := consumer.New(config(bs, in, out, delivery, "g-"+out, fmt.Sprintf("tx-%s-%d", out, i), kind == "pipe"), model, quiet)
+		w, err := consumer.New(config(bs, in, out, delivery, "g-"+out, fmt.Sprintf("tx-%s-%d", out, i), kind == "pipe"), model, quiet, consumer.WithMetrics(set))
 		if err != nil {
 			log.Fatal(err)
 		}
