@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/capastan/capastan/classifier"
 	"github.com/capastan/capastan/metrics"
@@ -36,6 +37,11 @@ type Worker struct {
 	// fetched counts records polled (committed or not): the watchdog's
 	// sign that the client still fetches.
 	fetched atomic.Int64
+
+	// commitDone is closed when the last asynchronous offset commit
+	// (at-least-once) completes.
+	commitMu   sync.Mutex
+	commitDone chan struct{}
 }
 
 // Stats counts what a worker has done.
@@ -116,11 +122,15 @@ func (w *Worker) clientOpts() ([]kgo.Opt, error) {
 			w.metrics.Assigned.Inc()
 			w.own(ps, true)
 		}),
+		// An offset commit still in flight completes before partitions
+		// leave, so their new owner starts past what this worker produced.
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			w.awaitCommit()
 			w.metrics.Revoked.Inc()
 			w.own(ps, false)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+			w.awaitCommit()
 			w.metrics.Lost.Inc()
 			w.own(ps, false)
 		}),
@@ -233,7 +243,7 @@ func (w *Worker) transactLoop(ctx context.Context, opts []kgo.Opt) error {
 		if fetches.NumRecords() == 0 {
 			continue
 		}
-		outs, n := w.processAll(fetches)
+		outs, n := w.processAll(fetches, nil)
 		fctx, cancel := finishCtx()
 		if err := sess.Begin(); err != nil {
 			cancel()
@@ -286,11 +296,29 @@ func (w *Worker) runAtLeastOnce(ctx context.Context, opts []kgo.Opt) error {
 
 // atLeastOnceLoop runs one client until ctx ends (nil) or the client must
 // be replaced (its error).
+//
+// The loop is a pipeline two batches deep, because the worker is bound by
+// CPU (classification) and the broker's round trips would otherwise leave
+// it idle: while batch N's outputs are on their way to the broker, batch
+// N+1 is polled and processed, each of its partitions produced as soon as
+// it is done. N is committed (asynchronously) once every output of N is
+// acknowledged, and only then. When an output of N fails, neither N nor
+// N+1 is committed and the client rewinds to their first offsets, so both
+// are processed again (at-least-once: duplicates, never a loss).
 func (w *Worker) atLeastOnceLoop(ctx context.Context, opts []kgo.Opt) error {
-	// With BlockRebalanceOnPoll a rebalance waits until the batch in hand
-	// is produced and committed (AllowRebalance), so a revoked partition
-	// never has uncommitted work.
-	cl, err := kgo.NewClient(append(opts, kgo.BlockRebalanceOnPoll())...)
+	// With BlockRebalanceOnPoll a rebalance waits until AllowRebalance,
+	// which the loop calls only with no batch in flight, so a revoked
+	// partition never has uncommitted work. franz-go signals a blocked
+	// rebalance through OnPartitionsCallbackBlocked; the loop then
+	// finishes what it has in hand instead of polling on.
+	//
+	// No linger: nothing flushes the outputs (the loop waits for their
+	// acknowledgements instead), so a linger would hold every batch back by
+	// its length. Records produced while a request is in flight are
+	// batched anyway.
+	var rebalance atomic.Bool
+	cl, err := kgo.NewClient(append(opts, kgo.BlockRebalanceOnPoll(), kgo.ProducerLinger(0),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) { rebalance.Store(true) }))...)
 	if err != nil {
 		return &fatalError{fmt.Errorf("worker: kafka client: %w", err)}
 	}
@@ -298,61 +326,233 @@ func (w *Worker) atLeastOnceLoop(ctx context.Context, opts []kgo.Opt) error {
 	pctx, stall := context.WithCancel(ctx)
 	defer stall()
 	go w.reportLag(pctx, cl, stall)
+	var inflight *aloBatch // produced, not yet settled
 	for {
-		fetches := cl.PollRecords(pctx, w.cfg.MaxPollRecords)
+		fetches := w.pollAlongside(pctx, cl, inflight)
 		if stop, err := w.afterPoll(ctx, pctx, cl, fetches); stop {
+			if err == nil {
+				// Shutdown: finish the batch in hand and commit it. A
+				// client being replaced commits nothing more: its
+				// uncommitted batch is processed again by the next one.
+				w.settle(cl, inflight)
+			} else if inflight != nil {
+				inflight.cancel()
+			}
+			// The last commit completes before Close leaves the group.
+			w.awaitCommit()
 			cl.AllowRebalance()
 			return err
 		}
 		if fetches.NumRecords() == 0 {
+			// Nothing new: the batch in hand is acknowledged (or there is
+			// none). Commit it and let a waiting rebalance through.
+			ok := w.settle(cl, inflight)
+			inflight = nil
 			cl.AllowRebalance()
+			if !ok {
+				sleep(ctx, w.cfg.RetryBackoff)
+			}
 			continue
 		}
-		outs, n := w.processAll(fetches)
-		fctx, cancel := finishCtx()
-		var produceErr atomic.Value
-		t0 := time.Now()
+		b := w.produceAll(cl, fetches)
+		if inflight != nil {
+			if !w.settle(cl, inflight, b) {
+				// inflight failed and b was rewound with it: wait for b's
+				// outputs too, so nothing is in flight when a rebalance
+				// comes through.
+				<-b.acked
+				b.cancel()
+				inflight = nil
+				cl.AllowRebalance()
+				sleep(ctx, w.cfg.RetryBackoff)
+				continue
+			}
+		}
+		inflight = b
+		if rebalance.Swap(false) {
+			ok := w.settle(cl, inflight)
+			inflight = nil
+			cl.AllowRebalance()
+			if !ok {
+				sleep(ctx, w.cfg.RetryBackoff)
+			}
+		}
+	}
+}
+
+// aloBatch is one poll's records on their way out (at-least-once): their
+// outputs are produced as each partition is processed, and the batch may
+// be committed only once every one of them is acknowledged.
+type aloBatch struct {
+	fetches kgo.Fetches
+	outs    []*kgo.Record
+	n       int
+	ctx     context.Context // the outputs' produce context
+	cancel  context.CancelFunc
+	start   time.Time
+	pending atomic.Int64  // outputs unacknowledged, plus one until all are produced
+	err     atomic.Value  // the first produce error
+	acked   chan struct{} // closed once every output is acknowledged or failed
+}
+
+// release counts one output acknowledged (or the producing done).
+func (b *aloBatch) release(w *Worker) {
+	if b.pending.Add(-1) == 0 {
+		w.metrics.Produce.Observe(time.Since(b.start).Seconds())
+		close(b.acked)
+	}
+}
+
+// produceAll processes fetches and produces their outputs, each partition's
+// as soon as it is processed, and returns the batch without waiting for
+// the broker's acknowledgements.
+func (w *Worker) produceAll(cl *kgo.Client, fetches kgo.Fetches) *aloBatch {
+	b := &aloBatch{fetches: fetches, start: time.Now(), acked: make(chan struct{})}
+	b.ctx, b.cancel = finishCtx()
+	b.pending.Store(1)
+	done := func(_ *kgo.Record, err error) {
+		if err != nil {
+			b.err.CompareAndSwap(nil, err)
+		}
+		b.release(w)
+	}
+	b.outs, b.n = w.processAll(fetches, func(outs []*kgo.Record) {
+		b.pending.Add(int64(len(outs)))
 		for _, rec := range outs {
-			cl.Produce(fctx, rec, func(_ *kgo.Record, err error) {
-				if err != nil {
-					produceErr.CompareAndSwap(nil, err)
-				}
-			})
+			cl.Produce(b.ctx, rec, done)
 		}
-		ferr := cl.Flush(fctx)
-		t1 := time.Now()
-		w.metrics.Produce.Observe(t1.Sub(t0).Seconds())
-		if perr := produceErr.Load(); perr != nil || ferr != nil {
-			// Not every output is acknowledged: commit nothing and rewind
-			// to the batch's first offsets, so it is processed again.
-			cl.SetOffsets(firstOffsets(fetches))
-			w.retried.Add(1)
-			w.metrics.BatchesRetried.Inc()
-			w.log.Warn("batch not fully acknowledged; it will be processed again", "records", n, "produce_error", perr, "flush_error", ferr)
+	})
+	b.release(w)
+	return b
+}
+
+// pollAlongside polls while inflight's outputs are on their way: the poll
+// returns when records arrive, or with nothing once inflight is fully
+// acknowledged, so an idle input does not hold back its commit.
+func (w *Worker) pollAlongside(pctx context.Context, cl *kgo.Client, inflight *aloBatch) kgo.Fetches {
+	if inflight == nil {
+		return cl.PollRecords(pctx, w.cfg.MaxPollRecords)
+	}
+	qctx, cancel := context.WithCancel(pctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-inflight.acked:
 			cancel()
-			cl.AllowRebalance()
-			sleep(ctx, w.cfg.RetryBackoff)
-			continue
+		case <-qctx.Done():
 		}
-		if err := cl.CommitRecords(fctx, fetchedRecords(fetches)...); err != nil {
+	}()
+	f := cl.PollRecords(qctx, w.cfg.MaxPollRecords)
+	if f.NumRecords() == 0 && qctx.Err() != nil && pctx.Err() == nil {
+		// Cut short by the acknowledgements, not an error to log.
+		return nil
+	}
+	return f
+}
+
+// settle waits until every output of b is acknowledged, then commits b's
+// offsets asynchronously and counts it. When an output failed it commits
+// nothing and rewinds to the first offsets of b and of later (the batches
+// polled after b, not committed either), so they are processed again; it
+// then returns false. A nil b is settled at once.
+func (w *Worker) settle(cl *kgo.Client, b *aloBatch, later ...*aloBatch) bool {
+	if b == nil {
+		return true
+	}
+	<-b.acked
+	b.cancel()
+	if perr := b.err.Load(); perr != nil {
+		// Not every output is acknowledged: commit nothing and rewind.
+		batches := []kgo.Fetches{b.fetches}
+		n := b.n
+		for _, l := range later {
+			batches = append(batches, l.fetches)
+			n += l.n
+		}
+		cl.SetOffsets(firstOffsets(batches...))
+		w.retried.Add(int64(1 + len(later)))
+		w.metrics.BatchesRetried.Add(float64(1 + len(later)))
+		w.log.Warn("batch not fully acknowledged; it will be processed again", "records", n, "produce_error", perr)
+		return false
+	}
+	w.commitAsync(cl, b.fetches)
+	w.count(b.fetches, b.outs, b.n)
+	return true
+}
+
+// commitAsync commits the offsets past fetches without waiting for the
+// broker. franz-go issues commits in order, each after the one before, so
+// a later batch's commit never lands before an earlier one's. The loop
+// waits for the last one (awaitCommit) at shutdown, and the rebalance
+// callbacks do before a revoke or a loss, so a partition leaves with its
+// offsets committed.
+func (w *Worker) commitAsync(cl *kgo.Client, fetches kgo.Fetches) {
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		if offsets[p.Topic] == nil {
+			offsets[p.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		r := p.Records[len(p.Records)-1]
+		offsets[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+	})
+	done := make(chan struct{})
+	w.commitMu.Lock()
+	w.commitDone = done
+	w.commitMu.Unlock()
+	cctx, cancel := finishCtx()
+	t0 := time.Now()
+	cl.CommitOffsets(cctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		defer close(done)
+		defer cancel()
+		w.metrics.Commit.Observe(time.Since(t0).Seconds())
+		if err == nil {
+			for _, t := range resp.Topics {
+				for _, p := range t.Partitions {
+					if perr := kerr.ErrorForCode(p.ErrorCode); perr != nil && err == nil {
+						err = fmt.Errorf("partition %s/%d: %w", t.Topic, p.Partition, perr)
+					}
+				}
+			}
+		}
+		if err != nil {
 			// The outputs are out; the offsets are not: the batch may be
 			// produced again after a restart (at-least-once).
 			w.log.Warn("offset commit failed; the batch may be delivered again", "err", err)
 		}
-		w.metrics.Commit.Observe(time.Since(t1).Seconds())
-		cancel()
-		w.count(fetches, outs, n)
-		cl.AllowRebalance()
+	})
+}
+
+// awaitCommit waits for the last offset commit issued to complete.
+func (w *Worker) awaitCommit() {
+	w.commitMu.Lock()
+	done := w.commitDone
+	w.commitMu.Unlock()
+	if done != nil {
+		<-done
 	}
 }
 
-// processAll processes each partition of fetches on its own goroutine (at
-// most GOMAXPROCS at once), keeping each partition's order, and returns the
-// output records partition by partition, with the input record count.
-func (w *Worker) processAll(fetches kgo.Fetches) ([]*kgo.Record, int) {
+// processAll processes fetches on up to GOMAXPROCS goroutines and returns
+// the output records partition by partition, each partition's in its
+// input order, with the input record count. When emit is not nil it is
+// given each partition's outputs, in order, as soon as the whole
+// partition is processed.
+//
+// Partitions are cut into chunks rather than processed one per goroutine:
+// a fetch brings up to a MiB of each partition, so a batch of a backlog
+// often holds one partition alone, which would leave all but one core
+// idle.
+func (w *Worker) processAll(fetches kgo.Fetches, emit func([]*kgo.Record)) ([]*kgo.Record, int) {
 	type part struct {
-		in  []*kgo.Record
-		out []*kgo.Record
+		in, out []*kgo.Record
+		left    atomic.Int32 // chunks not yet processed
+	}
+	type chunk struct {
+		p      *part
+		lo, hi int
 	}
 	var parts []*part
 	n := 0
@@ -365,19 +565,35 @@ func (w *Worker) processAll(fetches kgo.Fetches) ([]*kgo.Record, int) {
 	now := time.Now()
 	defer func() { w.metrics.Process.Observe(time.Since(now).Seconds()) }()
 	mu := w.modelForBatch()
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
+	procs := runtime.GOMAXPROCS(0)
+	// About four chunks per core, for balance, but not so small that a
+	// goroutine costs more than its records.
+	size := max(64, (n+4*procs-1)/(4*procs))
+	var chunks []chunk
 	for _, p := range parts {
+		p.out = make([]*kgo.Record, len(p.in))
+		for lo := 0; lo < len(p.in); lo += size {
+			chunks = append(chunks, chunk{p, lo, min(lo+size, len(p.in))})
+			p.left.Add(1)
+		}
+	}
+	sem := make(chan struct{}, procs)
+	var wg sync.WaitGroup
+	for _, c := range chunks {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			pr := w.procs.Get().(*processor)
-			p.out = make([]*kgo.Record, len(p.in))
-			for i, r := range p.in {
-				p.out[i] = pr.process(mu, r, now)
+			for i := c.lo; i < c.hi; i++ {
+				c.p.out[i] = pr.process(mu, c.p.in[i], now)
 			}
 			w.procs.Put(pr)
+			// The last chunk of a partition done hands the partition on;
+			// the atomic makes the other chunks' outputs visible to it.
+			if c.p.left.Add(-1) == 0 && emit != nil {
+				emit(c.p.out)
+			}
 		}()
 	}
 	wg.Wait()
@@ -458,25 +674,26 @@ func (w *Worker) logFetchErrors(f kgo.Fetches) {
 	})
 }
 
-func fetchedRecords(f kgo.Fetches) []*kgo.Record {
-	out := make([]*kgo.Record, 0, f.NumRecords())
-	f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	return out
-}
-
-// firstOffsets maps each fetched partition to its first record's offset.
-func firstOffsets(f kgo.Fetches) map[string]map[int32]kgo.EpochOffset {
+// firstOffsets maps each partition of batches to its first record's
+// offset in the earliest batch that holds it: where to rewind to so that
+// every record of batches (polled in this order) is processed again.
+func firstOffsets(batches ...kgo.Fetches) map[string]map[int32]kgo.EpochOffset {
 	out := map[string]map[int32]kgo.EpochOffset{}
-	f.EachPartition(func(p kgo.FetchTopicPartition) {
-		if len(p.Records) == 0 {
-			return
-		}
-		if out[p.Topic] == nil {
-			out[p.Topic] = map[int32]kgo.EpochOffset{}
-		}
-		r := p.Records[0]
-		out[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
-	})
+	for _, f := range batches {
+		f.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) == 0 {
+				return
+			}
+			if out[p.Topic] == nil {
+				out[p.Topic] = map[int32]kgo.EpochOffset{}
+			}
+			if _, ok := out[p.Topic][p.Partition]; ok {
+				return
+			}
+			r := p.Records[0]
+			out[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		})
+	}
 	return out
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -497,4 +498,182 @@ func TestWorkerStallWatchdog(t *testing.T) {
 			checkOutputs(t, brokers, n, mode == ExactlyOnce)
 		})
 	}
+}
+
+// TestFirstOffsets: a rewind after a failed batch goes, for each
+// partition, to its first record in the earliest of the batches polled
+// since the last commit, so a later batch's records are never skipped.
+func TestFirstOffsets(t *testing.T) {
+	recs := func(p int32, offsets ...int64) kgo.FetchPartition {
+		fp := kgo.FetchPartition{Partition: p}
+		for _, o := range offsets {
+			fp.Records = append(fp.Records, &kgo.Record{Topic: inTopic, Partition: p, Offset: o, LeaderEpoch: 3})
+		}
+		return fp
+	}
+	fetch := func(ps ...kgo.FetchPartition) kgo.Fetches {
+		return kgo.Fetches{{Topics: []kgo.FetchTopic{{Topic: inTopic, Partitions: ps}}}}
+	}
+	n := fetch(recs(0, 10, 11), recs(1, 20), recs(2))          // partition 2: nothing polled
+	n1 := fetch(recs(0, 12, 13), recs(2, 30, 31), recs(1, 21)) // partition 2 first appears here
+	got := firstOffsets(n, n1)[inTopic]
+	want := map[int32]int64{0: 10, 1: 20, 2: 30}
+	if len(got) != len(want) {
+		t.Fatalf("rewind to %v, want offsets %v", got, want)
+	}
+	for p, o := range want {
+		if got[p].Offset != o || got[p].Epoch != 3 {
+			t.Errorf("partition %d rewinds to %+v, want offset %d epoch 3", p, got[p], o)
+		}
+	}
+}
+
+// slowCommits makes the broker answer every OffsetCommit only after d, so
+// a commit is still in flight when the worker stops or loses partitions.
+func slowCommits(c *kfake.Cluster, d time.Duration) {
+	c.ControlKey(kmsg.OffsetCommit.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		c.SleepControl(func() { time.Sleep(d) })
+		return nil, nil, false
+	})
+}
+
+// committedAll fails the test unless the group has committed the end of
+// every input partition.
+func committedAll(t *testing.T, brokers []string, group string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListEndOffsets(context.Background(), inTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := adm.FetchOffsets(context.Background(), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := got.Lookup(o.Topic, o.Partition)
+		if !ok || c.At != o.Offset {
+			t.Errorf("partition %d: committed %d, end %d", o.Partition, c.At, o.Offset)
+		}
+	})
+}
+
+// TestWorkerCommitInFlightAtShutdown (at-least-once): offsets are
+// committed asynchronously; the commit of the last batch, still in flight
+// when the worker is stopped, completes before Run returns.
+func TestWorkerCommitInFlightAtShutdown(t *testing.T) {
+	c := kafkatest.FakeCluster(t, streamTopics)
+	slowCommits(c, 300*time.Millisecond)
+	brokers := c.ListenAddrs()
+	const n = 1000
+	produceInput(t, brokers, n)
+	w := newWorker(t, brokers, AtLeastOnce, "")
+	stop := runWorker(t, w)
+	total := int64(n + len(poison))
+	deadline := time.Now().Add(20 * time.Second)
+	for w.Stats().Consumed < total {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumed %d of %d", w.Stats().Consumed, total)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The last batch is counted when its commit is issued: it is in flight
+	// for another 300 ms.
+	stop()
+	committedAll(t, brokers, w.cfg.Group)
+}
+
+// TestWorkerCommitInFlightAtRevoke (at-least-once): a second worker joins
+// while the first one's last commit is in flight. The partitions it
+// takes over carry that commit: it labels nothing again.
+func TestWorkerCommitInFlightAtRevoke(t *testing.T) {
+	c := kafkatest.FakeCluster(t, streamTopics)
+	slowCommits(c, 300*time.Millisecond)
+	brokers := c.ListenAddrs()
+	const n = 1000
+	produceInput(t, brokers, n)
+	w1 := newWorker(t, brokers, AtLeastOnce, "")
+	stop1 := runWorker(t, w1)
+	defer stop1()
+	total := int64(n + len(poison))
+	deadline := time.Now().Add(20 * time.Second)
+	for w1.Stats().Consumed < total {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumed %d of %d", w1.Stats().Consumed, total)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	revoked := testutil.ToFloat64(w1.metrics.Revoked)
+	w2 := newWorker(t, brokers, AtLeastOnce, "")
+	stop2 := runWorker(t, w2)
+	defer stop2()
+	for testutil.ToFloat64(w1.metrics.Revoked) == revoked || !w2.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("the first worker never gave up partitions to the second")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // time to fetch, had anything been left uncommitted
+	if c := w2.Stats().Consumed; c != 0 {
+		t.Errorf("the second worker processed %d records again", c)
+	}
+	outs := collect(t, brokers, outTopic, n)
+	if len(outs) != n {
+		t.Errorf("%d labeled records for %d reviews", len(outs), n)
+	}
+}
+
+// TestWorkerPipelinedProduceFails (at-least-once): the broker rejects
+// some writes to the output topic while the worker has two batches in
+// flight (small batches). Every batch from the failed one on is processed
+// again; nothing is lost.
+func TestWorkerPipelinedProduceFails(t *testing.T) {
+	c := kafkatest.FakeCluster(t, streamTopics)
+	outID := c.TopicInfo(outTopic).TopicID
+	var requests, rejected atomic.Int32
+	c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		pr := req.(*kmsg.ProduceRequest)
+		hasOut := false
+		for _, tp := range pr.Topics {
+			hasOut = hasOut || tp.Topic == outTopic || tp.TopicID == outID
+		}
+		// Every 10th write to the output, three times, the first while
+		// the worker is well into the stream.
+		if !hasOut || requests.Add(1)%10 != 5 || rejected.Load() >= 3 {
+			return nil, nil, false
+		}
+		rejected.Add(1)
+		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+		for _, tp := range pr.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
+			for _, p := range tp.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition = p.Partition
+				rp.ErrorCode = kerr.InvalidRecord.Code // not retriable: the record fails
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	brokers := c.ListenAddrs()
+	const n = 3000
+	produceInput(t, brokers, n)
+	w := newWorker(t, brokers, AtLeastOnce, "")
+	w.cfg.MaxPollRecords = 50
+	stop := runWorker(t, w)
+	checkOutputs(t, brokers, n, false)
+	stop()
+	if rejected.Load() < 3 || w.Stats().Retried == 0 {
+		t.Errorf("rejected %d output writes, retried %d batches; want 3 and > 0", rejected.Load(), w.Stats().Retried)
+	}
+	committedAll(t, brokers, w.cfg.Group)
 }
