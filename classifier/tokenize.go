@@ -59,23 +59,42 @@ type TokenizerConfig struct {
 }
 
 // stem is a light suffix stripper, not Porter: a handful of rules that
-// cost nothing on the hot path.
+// cost nothing on the hot path. The rules, tried in this order where at
+// least four letters remain: -'s, -ing, -ed, -ly, -es, -s (not -ss). A
+// switch on the last byte picks the few that can apply.
 func stem(b []byte) []byte {
 	n := len(b)
-	has := func(suf string) bool { return n > len(suf)+3 && string(b[n-len(suf):]) == suf }
-	switch {
-	case has("'s"):
-		return b[:n-2]
-	case has("ing"):
-		return b[:n-3]
-	case has("ed"):
-		return b[:n-2]
-	case has("ly"):
-		return b[:n-2]
-	case has("es"):
-		return b[:n-2]
-	case has("s") && b[n-2] != 's':
-		return b[:n-1]
+	if n < 5 {
+		return b
+	}
+	switch b[n-1] {
+	case 's':
+		switch {
+		case b[n-2] == '\'':
+			if n > 5 {
+				return b[:n-2]
+			}
+			return b[:n-1] // as "-s": too short for "-'s"
+		case b[n-2] == 'e':
+			if n > 5 {
+				return b[:n-2]
+			}
+			return b[:n-1] // "-es" needs six letters; "-s" only five
+		case b[n-2] != 's':
+			return b[:n-1]
+		}
+	case 'g':
+		if n > 6 && b[n-3] == 'i' && b[n-2] == 'n' {
+			return b[:n-3]
+		}
+	case 'd':
+		if n > 5 && b[n-2] == 'e' {
+			return b[:n-2]
+		}
+	case 'y':
+		if n > 5 && b[n-2] == 'l' {
+			return b[:n-2]
+		}
 	}
 	return b
 }

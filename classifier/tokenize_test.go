@@ -438,3 +438,55 @@ func TestTokenizeLexicon(t *testing.T) {
 		t.Error("an unknown lexicon negation passes Validate")
 	}
 }
+
+// stemRules is stem written as its rules, tried in order: the reference
+// the fast version must match.
+func stemRules(b []byte) []byte {
+	n := len(b)
+	has := func(suf string) bool { return n > len(suf)+3 && string(b[n-len(suf):]) == suf }
+	switch {
+	case has("'s"):
+		return b[:n-2]
+	case has("ing"):
+		return b[:n-3]
+	case has("ed"):
+		return b[:n-2]
+	case has("ly"):
+		return b[:n-2]
+	case has("es"):
+		return b[:n-2]
+	case has("s") && b[n-2] != 's':
+		return b[:n-1]
+	}
+	return b
+}
+
+func TestStemMatchesRules(t *testing.T) {
+	// Every word of up to 7 letters over an alphabet holding each suffix's
+	// letters, plus the words of a review.
+	alphabet := []byte("abdegilnsy'")
+	var words [][]byte
+	var gen func(prefix []byte)
+	gen = func(prefix []byte) {
+		words = append(words, append([]byte(nil), prefix...))
+		if len(prefix) == 7 {
+			return
+		}
+		for _, c := range alphabet {
+			if len(prefix) < 3 && c != 'a' && c != 's' && c != 'e' {
+				continue // keep the set small: the rules look at the last three letters
+			}
+			gen(append(prefix, c))
+		}
+	}
+	gen(nil)
+	for _, w := range strings.Fields(strings.ToLower(typicalReview)) {
+		words = append(words, []byte(w))
+	}
+	for _, w := range words {
+		if got, want := string(stem(append([]byte(nil), w...))), string(stemRules(w)); got != want {
+			t.Fatalf("stem(%q) = %q, want %q", w, got, want)
+		}
+	}
+	t.Logf("%d words", len(words))
+}
