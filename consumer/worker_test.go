@@ -320,19 +320,7 @@ func TestWorkerDeadLetterWriteFails(t *testing.T) {
 					return nil, nil, false
 				}
 				rejected.Add(1)
-				resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-				for _, tp := range pr.Topics {
-					rt := kmsg.NewProduceResponseTopic()
-					rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
-					for _, p := range tp.Partitions {
-						rp := kmsg.NewProduceResponseTopicPartition()
-						rp.Partition = p.Partition
-						rp.ErrorCode = kerr.InvalidRecord.Code // not retriable: the record fails
-						rt.Partitions = append(rt.Partitions, rp)
-					}
-					resp.Topics = append(resp.Topics, rt)
-				}
-				return resp, nil, true
+				return rejectProduce(pr), nil, true
 			})
 			brokers := c.ListenAddrs()
 			const n = 1000
@@ -568,21 +556,7 @@ func committedAll(t *testing.T, brokers []string, group string) {
 // committed asynchronously; the commit of the last batch, still in flight
 // when the worker is stopped, completes before Run returns.
 func TestWorkerCommitInFlightAtShutdown(t *testing.T) {
-	c := kafkatest.FakeCluster(t, streamTopics)
-	slowCommits(c, 300*time.Millisecond)
-	brokers := c.ListenAddrs()
-	const n = 1000
-	produceInput(t, brokers, n)
-	w := newWorker(t, brokers, AtLeastOnce, "")
-	stop := runWorker(t, w)
-	total := int64(n + len(poison))
-	deadline := time.Now().Add(20 * time.Second)
-	for w.Stats().Consumed < total {
-		if time.Now().After(deadline) {
-			t.Fatalf("consumed %d of %d", w.Stats().Consumed, total)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	brokers, w, stop := slowCommitWorker(t, 1000)
 	// The last batch is counted when its commit is issued: it is in flight
 	// for another 300 ms.
 	stop()
@@ -593,26 +567,14 @@ func TestWorkerCommitInFlightAtShutdown(t *testing.T) {
 // while the first one's last commit is in flight. The partitions it
 // takes over carry that commit: it labels nothing again.
 func TestWorkerCommitInFlightAtRevoke(t *testing.T) {
-	c := kafkatest.FakeCluster(t, streamTopics)
-	slowCommits(c, 300*time.Millisecond)
-	brokers := c.ListenAddrs()
 	const n = 1000
-	produceInput(t, brokers, n)
-	w1 := newWorker(t, brokers, AtLeastOnce, "")
-	stop1 := runWorker(t, w1)
+	brokers, w1, stop1 := slowCommitWorker(t, n)
 	defer stop1()
-	total := int64(n + len(poison))
-	deadline := time.Now().Add(20 * time.Second)
-	for w1.Stats().Consumed < total {
-		if time.Now().After(deadline) {
-			t.Fatalf("consumed %d of %d", w1.Stats().Consumed, total)
-		}
-		time.Sleep(time.Millisecond)
-	}
 	revoked := testutil.ToFloat64(w1.metrics.Revoked)
 	w2 := newWorker(t, brokers, AtLeastOnce, "")
 	stop2 := runWorker(t, w2)
 	defer stop2()
+	deadline := time.Now().Add(20 * time.Second)
 	for testutil.ToFloat64(w1.metrics.Revoked) == revoked || !w2.Ready() {
 		if time.Now().After(deadline) {
 			t.Fatal("the first worker never gave up partitions to the second")
@@ -650,19 +612,7 @@ func TestWorkerPipelinedProduceFails(t *testing.T) {
 			return nil, nil, false
 		}
 		rejected.Add(1)
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, tp := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
-			for _, p := range tp.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = p.Partition
-				rp.ErrorCode = kerr.InvalidRecord.Code // not retriable: the record fails
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return rejectProduce(pr), nil, true
 	})
 	brokers := c.ListenAddrs()
 	const n = 3000
@@ -676,4 +626,49 @@ func TestWorkerPipelinedProduceFails(t *testing.T) {
 		t.Errorf("rejected %d output writes, retried %d batches; want 3 and > 0", rejected.Load(), w.Stats().Retried)
 	}
 	committedAll(t, brokers, w.cfg.Group)
+}
+
+// rejectProduce answers a produce request by failing every record of it
+// with a non-retriable error.
+func rejectProduce(pr *kmsg.ProduceRequest) *kmsg.ProduceResponse {
+	resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+	for _, tp := range pr.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
+		for _, p := range tp.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = p.Partition
+			rp.ErrorCode = kerr.InvalidRecord.Code // not retriable: the record fails
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+// slowCommitWorker runs an at-least-once worker over n reviews (and the
+// poison pills) on a broker that answers offset commits 300 ms late, and
+// returns once the worker has consumed them all: its last commit is then
+// still in flight.
+func slowCommitWorker(t *testing.T, n int) ([]string, *Worker, func()) {
+	c := kafkatest.FakeCluster(t, streamTopics)
+	slowCommits(c, 300*time.Millisecond)
+	brokers := c.ListenAddrs()
+	produceInput(t, brokers, n)
+	w := newWorker(t, brokers, AtLeastOnce, "")
+	stop := runWorker(t, w)
+	waitConsumed(t, w, int64(n+len(poison)))
+	return brokers, w, stop
+}
+
+// waitConsumed waits until w has counted total records consumed.
+func waitConsumed(t *testing.T, w *Worker, total int64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for w.Stats().Consumed < total {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumed %d of %d", w.Stats().Consumed, total)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

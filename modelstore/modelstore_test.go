@@ -145,14 +145,19 @@ func TestReloadWithoutFile(t *testing.T) {
 	}
 }
 
-func TestWatch(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "model.cpst")
+// watched saves a model "v1" to a fresh file and returns the file's path
+// and a store on it, with what the store reports.
+func watched(t *testing.T) (string, *Store, *results, *bytes.Buffer) {
+	path := filepath.Join(t.TempDir(), "model.cpst")
 	v1 := train(t, "v1", "negative", "positive")
 	save(t, v1, path)
 	var r results
 	var log bytes.Buffer
-	s := newStore(t, path, v1, &r, &log)
+	return path, newStore(t, path, v1, &r, &log), &r, &log
+}
+
+func TestWatch(t *testing.T) {
+	path, s, r, log := watched(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hup := make(chan os.Signal, 1)
@@ -198,13 +203,7 @@ func TestWatch(t *testing.T) {
 // it before it copies the new one in) is neither an error nor a reload;
 // the old model keeps serving, and the file that comes back is loaded.
 func TestWatchFileGone(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "model.cpst")
-	v1 := train(t, "v1", "negative", "positive")
-	save(t, v1, path)
-	var r results
-	var log bytes.Buffer
-	s := newStore(t, path, v1, &r, &log)
+	path, s, r, log := watched(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
