@@ -187,8 +187,15 @@ func TestWatch(t *testing.T) {
 	r.mu.Unlock()
 	hup <- os.Interrupt
 	waitFor("SIGHUP to reload", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.ok == before+1 })
-	// A bad file is tried once, not at every tick.
-	os.WriteFile(path, []byte("garbage"), 0o644)
+	// A bad file is tried once, not at every tick. Renamed into place, as
+	// a deployment does: written in place, the watch could catch it empty
+	// and then full, two files to reject.
+	if err := os.WriteFile(path+".tmp", []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
 	waitFor("the bad file to be rejected", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.bad == 1 })
 	time.Sleep(200 * time.Millisecond)
 	r.mu.Lock()
@@ -220,13 +227,21 @@ func TestWatchFileGone(t *testing.T) {
 	}
 	v2 := train(t, "v2", "negative", "positive").WithMetadata(classifier.Metadata{Name: "v2"})
 	save(t, v2, path)
+	// The swap is visible before its result is reported: wait for both.
 	deadline := time.Now().Add(5 * time.Second)
-	for s.Current().Metadata().Name != "v2" {
+	for {
+		r.mu.Lock()
+		ok, bad = r.ok, r.bad
+		r.mu.Unlock()
+		if s.Current().Metadata().Name == "v2" && ok+bad > 0 {
+			break
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the file that came back was not loaded; log:\n%s", log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	time.Sleep(100 * time.Millisecond) // five more ticks: no further reload
 	r.mu.Lock()
 	ok, bad = r.ok, r.bad
 	r.mu.Unlock()
