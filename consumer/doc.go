@@ -8,7 +8,9 @@
 // (franz-go's GroupTransactSession), so a crash or rebalance mid-batch
 // aborts the batch and it is processed again, and read_committed readers
 // never see it twice. At-least-once commits offsets only after every
-// output of a batch is acknowledged.
+// output of a batch is acknowledged; it keeps two batches in hand, one
+// being classified while the other's outputs are on their way out, so a
+// crash doubles at most those two.
 //
 // Bad records never stop a partition: they go to the dead-letter topic
 // with the original key, value and headers, and the reason in
