@@ -311,12 +311,7 @@ func TestWorkerDeadLetterWriteFails(t *testing.T) {
 			c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
 				c.KeepControl()
 				pr := req.(*kmsg.ProduceRequest)
-				hasDLQ := false
-				for _, tp := range pr.Topics {
-					// Produce v13+ names topics by id.
-					hasDLQ = hasDLQ || tp.Topic == dlqTopic || tp.TopicID == dlqID
-				}
-				if !hasDLQ || rejected.Load() >= 3 {
+				if !kafkatest.WritesTo(pr, dlqTopic, dlqID) || rejected.Load() >= 3 {
 					return nil, nil, false
 				}
 				rejected.Add(1)
@@ -602,13 +597,9 @@ func TestWorkerPipelinedProduceFails(t *testing.T) {
 	c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		pr := req.(*kmsg.ProduceRequest)
-		hasOut := false
-		for _, tp := range pr.Topics {
-			hasOut = hasOut || tp.Topic == outTopic || tp.TopicID == outID
-		}
 		// Every 10th write to the output, three times, the first while
 		// the worker is well into the stream.
-		if !hasOut || requests.Add(1)%10 != 5 || rejected.Load() >= 3 {
+		if !kafkatest.WritesTo(pr, outTopic, outID) || requests.Add(1)%10 != 5 || rejected.Load() >= 3 {
 			return nil, nil, false
 		}
 		rejected.Add(1)

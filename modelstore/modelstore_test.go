@@ -44,19 +44,12 @@ func train(t *testing.T, name string, classes ...string) *classifier.Model {
 	return m
 }
 
+// save writes m to path the way a deployment should: Model.Save writes a
+// temporary file beside it and renames it into place, so a reader never
+// sees half a file.
 func save(t *testing.T, m *classifier.Model, path string) {
 	t.Helper()
-	b, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Written beside and renamed, as a deployment would, so a reader never
-	// sees half a file.
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := m.Save(path); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/capastan/capastan/classifier"
+	"github.com/capastan/capastan/internal/kafkatest"
 	"github.com/capastan/capastan/internal/testbin"
 	"github.com/capastan/capastan/models"
 )
@@ -131,20 +132,6 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func saveModel(t *testing.T, m *classifier.Model, path string) {
-	t.Helper()
-	b, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestServeNoKafkaReload: the HTTP API alone serves predictions; SIGHUP
 // swaps in a new model file, a bad file is rejected and counted while the
 // old model keeps serving, and SIGTERM exits 0.
@@ -155,7 +142,9 @@ func TestServeNoKafkaReload(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.cpst")
-	saveModel(t, base, path)
+	if err := base.Save(path); err != nil {
+		t.Fatal(err)
+	}
 	next := base.WithMetadata(func() classifier.Metadata { m := base.Metadata(); m.Version = "2.0.0"; return m }())
 	p := start(t, []string{"CAPASTAN_HTTP_ADDR=127.0.0.1:0", "CAPASTAN_MODEL=" + path, "CAPASTAN_MODEL_WATCH_INTERVAL=0"}, "serve", "--no-kafka")
 	modelSHA := func() string {
@@ -176,7 +165,9 @@ func TestServeNoKafkaReload(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	saveModel(t, next, path)
+	if err := next.Save(path); err != nil {
+		t.Fatal(err)
+	}
 	p.signal(syscall.SIGHUP)
 	eventually(t, 5*time.Second, "SIGHUP to swap the model", func() bool { return modelSHA() == next.SHA256() })
 
@@ -230,17 +221,15 @@ func TestServeDrain(t *testing.T) {
 			t.Cleanup(func() { close(release); c.Close() })
 			// Produce requests to the output topic are held until the
 			// test ends: the worker's batch is stuck in flight.
+			outID := c.TopicInfo("reviews.labeled").TopicID
 			c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 				c.KeepControl()
-				for _, tp := range req.(*kmsg.ProduceRequest).Topics {
-					// Produce v13 names topics by id only.
-					if tp.Topic == "reviews.labeled" || tp.TopicID == c.TopicInfo("reviews.labeled").TopicID {
-						select {
-						case held <- struct{}{}:
-						default:
-						}
-						c.SleepControl(func() { <-release })
+				if kafkatest.WritesTo(req.(*kmsg.ProduceRequest), "reviews.labeled", outID) {
+					select {
+					case held <- struct{}{}:
+					default:
 					}
+					c.SleepControl(func() { <-release })
 				}
 				return nil, nil, false
 			})

@@ -1,5 +1,6 @@
 // Package kafkatest holds the Kafka helpers the tests share: an in-process
-// cluster and a read_committed reader that waits for records.
+// cluster, a read_committed reader that waits for records, and what tests
+// that control the cluster's answers need to recognise a request.
 package kafkatest
 
 import (
@@ -9,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Cluster starts an in-process broker (kfake) with the given topics and
@@ -31,6 +33,17 @@ func FakeCluster(t testing.TB, topics map[string]int32) *kfake.Cluster {
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// WritesTo reports whether a produce request writes to topic, named or,
+// from Produce v13 on, given only by its id (kfake.Cluster.TopicInfo).
+func WritesTo(req *kmsg.ProduceRequest, topic string, id [16]byte) bool {
+	for _, tp := range req.Topics {
+		if tp.Topic == topic || tp.TopicID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Consume reads topic from the start, read_committed, until at least n

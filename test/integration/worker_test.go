@@ -340,14 +340,7 @@ func TestWorkerModelSwap(t *testing.T) {
 	next := base.WithMetadata(meta)
 	path := filepath.Join(t.TempDir(), "model.cpst")
 	save := func(m *classifier.Model) {
-		b, err := m.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
+		if err := m.Save(path); err != nil { // atomic: the worker never reads half a file
 			t.Fatal(err)
 		}
 	}
