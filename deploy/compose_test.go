@@ -560,24 +560,7 @@ func checkPrometheus(t *testing.T, c compose, workers []string) {
 	if !ok {
 		t.Fatalf("prometheus --config.file=%s is not mounted", configPath)
 	}
-	b, err := os.ReadFile(filepath.Join(repoRoot, src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg struct {
-		RuleFiles     []string `yaml:"rule_files"`
-		ScrapeConfigs []struct {
-			JobName       string `yaml:"job_name"`
-			MetricsPath   string `yaml:"metrics_path"`
-			Scheme        string `yaml:"scheme"`
-			StaticConfigs []struct {
-				Targets []string `yaml:"targets"`
-			} `yaml:"static_configs"`
-		} `yaml:"scrape_configs"`
-	}
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		t.Fatalf("%s: %v", src, err)
-	}
+	cfg, _ := readPromConfig(t, filepath.Join(repoRoot, src))
 	if len(cfg.RuleFiles) == 0 {
 		t.Errorf("%s loads no rule file", src)
 	}

@@ -126,26 +126,52 @@ func TestPromtoolTestRules(t *testing.T) {
 	t.Log(promRunTool(t, ".", promtool, "test", "rules", rulesTestFile))
 }
 
-// TestPromtoolCheckConfig checks the compose stack's configuration with the
-// rule file where the compose stack mounts it moved to a temporary copy.
-func TestPromtoolCheckConfig(t *testing.T) {
-	b, err := os.ReadFile(prometheusConfig)
+// promConfig is what the tests read of a Prometheus configuration file.
+type promConfig struct {
+	RuleFiles     []string `yaml:"rule_files"`
+	ScrapeConfigs []struct {
+		JobName       string `yaml:"job_name"`
+		MetricsPath   string `yaml:"metrics_path"`
+		Scheme        string `yaml:"scheme"`
+		StaticConfigs []struct {
+			Targets []string `yaml:"targets"`
+		} `yaml:"static_configs"`
+	} `yaml:"scrape_configs"`
+}
+
+// readPromConfig decodes a Prometheus configuration file and returns it
+// with the file's bytes.
+func readPromConfig(t *testing.T, file string) (promConfig, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg struct {
-		RuleFiles     []string `yaml:"rule_files"`
-		ScrapeConfigs []struct {
-			JobName       string `yaml:"job_name"`
-			MetricsPath   string `yaml:"metrics_path"`
-			StaticConfigs []struct {
-				Targets []string `yaml:"targets"`
-			} `yaml:"static_configs"`
-		} `yaml:"scrape_configs"`
-	}
+	var cfg promConfig
 	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return cfg, b
+}
+
+// readDashboard decodes the Grafana dashboard as generic JSON.
+func readDashboard(t *testing.T) any {
+	t.Helper()
+	b, err := os.ReadFile(dashboardFile)
+	if err != nil {
 		t.Fatal(err)
 	}
+	var dash any
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	return dash
+}
+
+// TestPromtoolCheckConfig checks the compose stack's configuration with the
+// rule file where the compose stack mounts it moved to a temporary copy.
+func TestPromtoolCheckConfig(t *testing.T) {
+	cfg, b := readPromConfig(t, prometheusConfig)
 	const mounted = "/etc/prometheus/rules.yml"
 	if !slices.Equal(cfg.RuleFiles, []string{mounted}) {
 		t.Errorf("rule_files = %q, want [%s]", cfg.RuleFiles, mounted)
@@ -483,14 +509,7 @@ func TestMetricsDocumented(t *testing.T) {
 	for _, r := range rules {
 		exprs = append(exprs, source{rulesFile + ": " + r.Record + r.Alert, r.Expr})
 	}
-	b, err := os.ReadFile(dashboardFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash any
-	if err := json.Unmarshal(b, &dash); err != nil {
-		t.Fatalf("%s: %v", dashboardFile, err)
-	}
+	dash := readDashboard(t)
 	walkJSON(dash, "", func(path, key, value string) {
 		if key == "expr" || key == "definition" || strings.HasSuffix(path, ".query.query") {
 			exprs = append(exprs, source{dashboardFile + ": " + path, value})
@@ -687,14 +706,7 @@ func TestGrafanaProvisioning(t *testing.T) {
 // annotations) with Grafana's variables replaced by plausible values.
 func dashboardQueries(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(dashboardFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash any
-	if err := json.Unmarshal(b, &dash); err != nil {
-		t.Fatalf("%s: %v", dashboardFile, err)
-	}
+	dash := readDashboard(t)
 	vars := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "15s", "$__range", "1h",
 		"$job", "capastan", "$instance", ".*")
 	var out []string
