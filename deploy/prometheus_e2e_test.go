@@ -79,18 +79,12 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	}
 	httpLabels := map[string]int{}
 	for _, p := range predictions {
-		body, _ := json.Marshal(map[string]string{"text": p.text})
-		resp, err := e2eClient.Post(base+"/predict", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		code, b := postJSON(t, base+"/predict", map[string]string{"text": p.text})
 		var got struct {
 			Label string `json:"label"`
 		}
-		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &got) != nil {
-			t.Fatalf("POST /predict %q: %d %s", p.text, resp.StatusCode, b)
+		if code != http.StatusOK || json.Unmarshal(b, &got) != nil {
+			t.Fatalf("POST /predict %q: %d %s", p.text, code, b)
 		}
 		httpLabels[got.Label]++
 		if got.Label != p.label {
@@ -105,20 +99,14 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	for i := range batch {
 		batch[i] = map[string]string{"id": strconv.Itoa(i), "text": predictions[i%len(predictions)].text}
 	}
-	body, _ := json.Marshal(batch)
-	resp, err := e2eClient.Post(base+"/predict/batch", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	code, b := postJSON(t, base+"/predict/batch", batch)
 	var batchResp struct {
 		Results []struct {
 			Label string `json:"label"`
 		} `json:"results"`
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &batchResp) != nil || len(batchResp.Results) != batchItems {
-		t.Fatalf("POST /predict/batch of %d: %d %.300s", batchItems, resp.StatusCode, b)
+	if code != http.StatusOK || json.Unmarshal(b, &batchResp) != nil || len(batchResp.Results) != batchItems {
+		t.Fatalf("POST /predict/batch of %d: %d %.300s", batchItems, code, b)
 	}
 	for _, r := range batchResp.Results {
 		httpLabels[r.Label]++
@@ -614,4 +602,23 @@ func expositionProblems(text string, docs map[string]documentedMetric) []string 
 		}
 	}
 	return problems
+}
+
+// postJSON posts v as JSON to url and returns the status and the body.
+func postJSON(t *testing.T, url string, v any) (int, []byte) {
+	t.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e2eClient.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }
