@@ -394,40 +394,59 @@ func e2eRuleNames(t *testing.T) (alerts, recorded []string) {
 // promAPI queries a Prometheus server's HTTP API.
 type promAPI struct{ base string }
 
-// query runs an instant query and returns its vector's samples as
-// "labels=value" and values.
-func (a *promAPI) query(q string) ([]float64, []string, error) {
+// sample is one element of an instant query's vector.
+type sample struct {
+	metric map[string]string
+	value  float64
+	raw    string
+}
+
+// samples runs an instant query and returns its vector.
+func (a *promAPI) samples(q string) ([]sample, error) {
 	code, b, err := e2eGet(a.base + "/api/v1/query?query=" + url.QueryEscape(q))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
 		Data   struct {
-			ResultType string `json:"resultType"`
-			Result     []struct {
+			Result []struct {
 				Metric map[string]string `json:"metric"`
 				Value  [2]any            `json:"value"`
 			} `json:"result"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, nil, fmt.Errorf("%d %s", code, b)
+		return nil, fmt.Errorf("%d %s", code, b)
 	}
 	if r.Status != "success" {
-		return nil, nil, fmt.Errorf("query %s: %s", q, r.Error)
+		return nil, fmt.Errorf("query %s: %s", q, r.Error)
 	}
-	var vals []float64
-	var descr []string
+	out := make([]sample, 0, len(r.Data.Result))
 	for _, s := range r.Data.Result {
 		str, _ := s.Value[1].(string)
 		v, err := strconv.ParseFloat(str, 64)
 		if err != nil {
-			return nil, nil, fmt.Errorf("query %s: value %v", q, s.Value[1])
+			return nil, fmt.Errorf("query %s: value %v", q, s.Value[1])
 		}
-		vals = append(vals, v)
-		descr = append(descr, fmt.Sprintf("%v=%s", s.Metric, str))
+		out = append(out, sample{s.Metric, v, str})
+	}
+	return out, nil
+}
+
+// query runs an instant query and returns its vector's samples as
+// "labels=value" and values.
+func (a *promAPI) query(q string) ([]float64, []string, error) {
+	ss, err := a.samples(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	var vals []float64
+	var descr []string
+	for _, s := range ss {
+		vals = append(vals, s.value)
+		descr = append(descr, fmt.Sprintf("%v=%s", s.metric, s.raw))
 	}
 	return vals, descr, nil
 }
@@ -450,26 +469,13 @@ func (a *promAPI) expect(q string, want float64) func() (bool, string) {
 // told apart by label, with want's values.
 func (a *promAPI) expectByLabel(q, label string, want map[string]int) func() (bool, string) {
 	return func() (bool, string) {
-		code, b, err := e2eGet(a.base + "/api/v1/query?query=" + url.QueryEscape(q))
+		ss, err := a.samples(q)
 		if err != nil {
 			return false, err.Error()
 		}
-		var r struct {
-			Data struct {
-				Result []struct {
-					Metric map[string]string `json:"metric"`
-					Value  [2]any            `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(b, &r); err != nil {
-			return false, fmt.Sprintf("%d %s", code, b)
-		}
 		got := map[string]int{}
-		for _, s := range r.Data.Result {
-			str, _ := s.Value[1].(string)
-			v, _ := strconv.ParseFloat(str, 64)
-			got[s.Metric[label]] = int(v)
+		for _, s := range ss {
+			got[s.metric[label]] = int(s.value)
 		}
 		return fmt.Sprint(got) == fmt.Sprint(want), fmt.Sprint(got)
 	}
