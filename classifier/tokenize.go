@@ -3,6 +3,7 @@ package classifier
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -564,11 +565,9 @@ func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) int {
 			}
 		}
 	}
-	buf := s.buf
+	// Room for whole eight-byte stores past the word's end.
+	buf := slices.Grow(s.buf, end-i+8)
 	off := len(buf)
-	if cap(buf)-off < end-i+8 {
-		buf = append(buf[:off:off], make([]byte, end-i+8)...)[:off]
-	}
 	w := buf[off : off+end-i+8]
 	fold := uint64(0)
 	if cfg.Lowercase {
