@@ -38,10 +38,14 @@ type Worker struct {
 	// sign that the client still fetches.
 	fetched atomic.Int64
 
-	// commitDone is closed when the last asynchronous offset commit
-	// (at-least-once) completes.
+	// At-least-once offset commits (commitAsync): at most one is in
+	// flight; offsets of batches settled meanwhile wait in commitNext,
+	// merged, and go out as one commit when it returns. commitIdle is
+	// closed whenever nothing is in flight or waiting.
 	commitMu   sync.Mutex
-	commitDone chan struct{}
+	commitBusy bool
+	commitNext map[string]map[int32]kgo.EpochOffset
+	commitIdle chan struct{}
 }
 
 // Stats counts what a worker has done.
@@ -481,13 +485,37 @@ func (w *Worker) settle(cl *kgo.Client, b *aloBatch, later ...*aloBatch) bool {
 }
 
 // commitAsync commits the offsets past fetches without waiting for the
-// broker. franz-go issues commits in order, each after the one before, so
-// a later batch's commit never lands before an earlier one's. The loop
-// waits for the last one (awaitCommit) at shutdown, and the rebalance
-// callbacks do before a revoke or a loss, so a partition leaves with its
-// offsets committed.
+// broker. One commit is in flight at a time: the offsets of batches
+// settled while it is out are merged (a later batch's offset for a
+// partition replaces an earlier one's) and committed together when it
+// returns. So commits never pile up behind a slow broker, a later batch's
+// offsets never land before an earlier one's, and waiting for the last
+// commit (awaitCommit: at shutdown, and in the revoke and lost callbacks,
+// so a partition leaves with its offsets committed) is waiting for at
+// most two round trips.
 func (w *Worker) commitAsync(cl *kgo.Client, fetches kgo.Fetches) {
+	w.commitMu.Lock()
+	if w.commitBusy {
+		if w.commitNext == nil {
+			w.commitNext = map[string]map[int32]kgo.EpochOffset{}
+		}
+		addOffsets(w.commitNext, fetches)
+		w.commitMu.Unlock()
+		return
+	}
+	w.commitBusy = true
+	w.commitIdle = make(chan struct{})
+	w.commitMu.Unlock()
+	// Issued without the lock: CommitOffsets waits while the group joins,
+	// and a revoke callback waiting in awaitCommit must not wait on us.
 	offsets := map[string]map[int32]kgo.EpochOffset{}
+	addOffsets(offsets, fetches)
+	w.commitOffsets(cl, offsets)
+}
+
+// addOffsets sets, for each partition of fetches, the offset past its last
+// record.
+func addOffsets(offsets map[string]map[int32]kgo.EpochOffset, fetches kgo.Fetches) {
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if len(p.Records) == 0 {
 			return
@@ -498,15 +526,15 @@ func (w *Worker) commitAsync(cl *kgo.Client, fetches kgo.Fetches) {
 		r := p.Records[len(p.Records)-1]
 		offsets[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
 	})
-	done := make(chan struct{})
-	w.commitMu.Lock()
-	w.commitDone = done
-	w.commitMu.Unlock()
+}
+
+// commitOffsets issues one commit; when it returns, the merged offsets
+// waiting for it, if any, go out next.
+func (w *Worker) commitOffsets(cl *kgo.Client, offsets map[string]map[int32]kgo.EpochOffset) {
 	cctx, cancel := finishCtx()
 	t0 := time.Now()
 	cl.CommitOffsets(cctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-		defer close(done)
-		defer cancel()
+		cancel()
 		w.metrics.Commit.Observe(time.Since(t0).Seconds())
 		if err == nil {
 			for _, t := range resp.Topics {
@@ -522,16 +550,35 @@ func (w *Worker) commitAsync(cl *kgo.Client, fetches kgo.Fetches) {
 			// produced again after a restart (at-least-once).
 			w.log.Warn("offset commit failed; the batch may be delivered again", "err", err)
 		}
+		// Not from inside this callback: franz-go runs it while the
+		// commit still counts as in flight.
+		go w.commitNextOrIdle(cl)
 	})
 }
 
-// awaitCommit waits for the last offset commit issued to complete.
+// commitNextOrIdle sends the offsets that waited for the commit that just
+// returned, or marks the committer idle.
+func (w *Worker) commitNextOrIdle(cl *kgo.Client) {
+	w.commitMu.Lock()
+	next := w.commitNext
+	w.commitNext = nil
+	if next == nil {
+		w.commitBusy = false
+		close(w.commitIdle)
+	}
+	w.commitMu.Unlock()
+	if next != nil {
+		w.commitOffsets(cl, next)
+	}
+}
+
+// awaitCommit waits until no offset commit is in flight or waiting.
 func (w *Worker) awaitCommit() {
 	w.commitMu.Lock()
-	done := w.commitDone
+	idle := w.commitIdle
 	w.commitMu.Unlock()
-	if done != nil {
-		<-done
+	if idle != nil {
+		<-idle
 	}
 }
 

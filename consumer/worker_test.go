@@ -513,8 +513,11 @@ func TestFirstOffsets(t *testing.T) {
 
 // slowCommits makes the broker answer every OffsetCommit only after d, so
 // a commit is still in flight when the worker stops or loses partitions.
-func slowCommits(c *kfake.Cluster, d time.Duration) {
-	c.ControlKey(kmsg.OffsetCommit.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+func slowCommits(c *kfake.Cluster, d time.Duration) { slowRequests(c, kmsg.OffsetCommit, d) }
+
+// slowRequests makes the broker answer every request of key d late.
+func slowRequests(c *kfake.Cluster, key kmsg.Key, d time.Duration) {
+	c.ControlKey(key.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		c.SleepControl(func() { time.Sleep(d) })
 		return nil, nil, false
@@ -662,4 +665,61 @@ func waitConsumed(t *testing.T, w *Worker, total int64) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestWorkerRebalanceMidStream (at-least-once): a second worker joins
+// while the first works through a backlog in small batches on a broker
+// that answers offset commits slowly. The first worker's revoke waits
+// for its offset commits, so those must not pile up behind the slow
+// broker (one in flight, the rest merged): the partitions move while the
+// stream is still going, with their offsets committed, so no review is
+// labeled twice and every one is labeled.
+func TestWorkerRebalanceMidStream(t *testing.T) {
+	c := kafkatest.FakeCluster(t, streamTopics)
+	const commitDelay, batch = 40 * time.Millisecond, 50
+	slowCommits(c, commitDelay)
+	brokers := c.ListenAddrs()
+	const n = 20000
+	produceInput(t, brokers, n)
+	// Slow writes too, so that the stream outlasts the few seconds a
+	// rebalance takes to be noticed (the heartbeat interval).
+	slowRequests(c, kmsg.Produce, 10*time.Millisecond)
+	w1 := newWorker(t, brokers, AtLeastOnce, "")
+	w1.cfg.MaxPollRecords = batch
+	stop1 := runWorker(t, w1)
+	defer stop1()
+	waitConsumed(t, w1, 2000)
+	w2 := newWorker(t, brokers, AtLeastOnce, "")
+	w2.cfg.MaxPollRecords = batch
+	joined := time.Now()
+	stop2 := runWorker(t, w2)
+	defer stop2()
+	var moved time.Duration
+	total := int64(n + len(poison))
+	deadline := time.Now().Add(60 * time.Second)
+	for w1.Stats().Consumed+w2.Stats().Consumed < total {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumed %d + %d of %d", w1.Stats().Consumed, w2.Stats().Consumed, total)
+		}
+		if moved == 0 && w2.Stats().Consumed > 0 {
+			moved = time.Since(joined)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("the second worker consumed %d of %d, its first records %s after it started", w2.Stats().Consumed, total, moved)
+	if w2.Stats().Consumed == 0 {
+		t.Fatalf("no partition moved while the stream went on: the first worker consumed all %d", w1.Stats().Consumed)
+	}
+	// Stopping waits for the last offset commit. Had commits queued one
+	// per batch behind the slow broker, that would be seconds of backlog;
+	// one in flight and one merged is two round trips.
+	t0 := time.Now()
+	stop1()
+	stop2()
+	d := time.Since(t0)
+	t.Logf("stopped in %s", d)
+	if d > 10*commitDelay {
+		t.Errorf("stopping took %s after the stream was consumed: offset commits piled up (commits take %s)", d, commitDelay)
+	}
+	checkOutputs(t, brokers, n, true)
 }
