@@ -205,12 +205,57 @@ func (w *Worker) restarting(ctx context.Context, msg string, pause time.Duration
 		w.restarts.Add(1)
 		if errors.Is(err, errStalled) {
 			w.metrics.Stalls.Inc()
+			w.leaveStatic(ctx)
 		} else {
 			w.metrics.Failures.Inc()
 		}
 		w.log.Error(msg, "err", err)
 		sleep(ctx, pause)
 	}
+}
+
+// admin returns an admin client on the worker's connection settings, to
+// be closed by the caller.
+func (w *Worker) admin() (*kadm.Client, error) {
+	opts, err := w.cfg.Conn.FranzOpts()
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("worker: admin client: %w", err)
+	}
+	return kadm.NewClient(cl), nil
+}
+
+// leaveStatic removes this worker's static group membership (InstanceID)
+// after its client stalled. A static member that rejoins takes its old
+// place without a rebalance and gets the group's current assignment back,
+// so a replacement client would inherit whatever left the stalled one
+// with nothing to fetch (seen after a broker restart, when the assignment
+// was made while the broker was still loading its topics). Removed, the
+// replacement's join is a new member's, and the group rebalances.
+func (w *Worker) leaveStatic(ctx context.Context) {
+	if w.cfg.InstanceID == "" {
+		return
+	}
+	adm, err := w.admin()
+	if err != nil {
+		w.log.Warn("cannot leave the group before replacing the client", "err", err)
+		return
+	}
+	defer adm.Close()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := adm.LeaveGroup(lctx, kadm.LeaveGroup(w.cfg.Group).InstanceIDs(w.cfg.InstanceID).Reason("capastan: replacing a stalled client"))
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		w.log.Warn("cannot leave the group before replacing the client; the new one rejoins as the same static member", "instance_id", w.cfg.InstanceID, "err", err)
+		return
+	}
+	w.log.Info("left the group as a static member before replacing the stalled client", "instance_id", w.cfg.InstanceID)
 }
 
 // errClientClosed is a Kafka client that closed while the worker was not
@@ -754,16 +799,11 @@ func sleep(ctx context.Context, d time.Duration) {
 // createTopics creates whichever of the worker's topics are missing,
 // retrying while the cluster is not reachable yet.
 func (w *Worker) createTopics(ctx context.Context) error {
-	opts, err := w.cfg.Conn.FranzOpts()
+	adm, err := w.admin()
 	if err != nil {
-		return fmt.Errorf("worker: %w", err)
+		return err
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("worker: admin client: %w", err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	defer adm.Close()
 	want := []struct {
 		topic      string
 		partitions int32

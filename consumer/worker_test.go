@@ -458,9 +458,23 @@ func TestWorkerStallWatchdog(t *testing.T) {
 				resp.Version = req.GetVersion()
 				return resp, nil, true
 			})
+			// A static member: before a replacement client joins, the
+			// worker removes the stalled one's membership.
+			instance := "stall-" + mode
+			var left atomic.Bool
+			c.ControlKey(kmsg.LeaveGroup.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				for _, m := range req.(*kmsg.LeaveGroupRequest).Members {
+					if m.InstanceID != nil && *m.InstanceID == instance {
+						left.Store(true)
+					}
+				}
+				return nil, nil, false
+			})
 			const n = 500
 			produceInput(t, brokers, n)
 			w := newWorker(t, brokers, mode, "tx-stall-"+mode)
+			w.cfg.InstanceID = instance
 			w.cfg.LagInterval, w.cfg.StallTimeout = 100*time.Millisecond, 400*time.Millisecond
 			stop := runWorker(t, w)
 			defer stop()
@@ -476,6 +490,12 @@ func TestWorkerStallWatchdog(t *testing.T) {
 			}
 			if got := testutil.ToFloat64(w.metrics.Stalls); got < 1 {
 				t.Errorf("capastan_client_restarts_total{reason=\"stall\"} = %v after a stall", got)
+			}
+			for !left.Load() { // removed on the way to the replacement
+				if time.Now().After(deadline) {
+					t.Fatalf("the stalled client's static membership (%s) was never removed", instance)
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 			stalling.Store(false)
 			checkOutputs(t, brokers, n, mode == ExactlyOnce)
