@@ -716,8 +716,11 @@ func TestTrainMinDF(t *testing.T) {
 }
 
 func TestTrainMaxVocab(t *testing.T) {
-	for _, ngrams := range []int{1, 2} {
-		cfg := testConfig(func(c *Config) { c.MaxVocab = 1000; c.NGrams = ngrams })
+	for _, tc := range []struct{ ngrams, epochs int }{{1, 0}, {2, 0}, {2, 2}} {
+		ngrams := tc.ngrams
+		// With epochs, the documents kept for the discriminative passes
+		// are renumbered at every prune.
+		cfg := testConfig(func(c *Config) { c.MaxVocab = 1000; c.NGrams = ngrams; c.Epochs = tc.epochs })
 		tr, err := NewTrainer(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -851,6 +854,12 @@ func TestConfigValidate(t *testing.T) {
 		{"temperature-negative", func(c *Config) { c.Temperature = -1 }, false},
 		{"temperature-nan", func(c *Config) { c.Temperature = math.NaN() }, false},
 		{"temperature-0", func(c *Config) { c.Temperature = 0 }, true},
+		{"epochs-negative", func(c *Config) { c.Epochs = -1 }, false},
+		{"epochs-101", func(c *Config) { c.Epochs = 101 }, false},
+		{"epochs-3", func(c *Config) { c.Epochs = 3 }, true},
+		{"learning-rate-negative", func(c *Config) { c.LearningRate = -0.1 }, false},
+		{"learning-rate-nan", func(c *Config) { c.LearningRate = math.NaN() }, false},
+		{"learning-rate-11", func(c *Config) { c.LearningRate = 11 }, false},
 		{"max-repeat-negative", func(c *Config) { c.Tokenizer.MaxRepeat = -1 }, false},
 		{"class-bias-nan", func(c *Config) { c.ClassBias = []float64{0, math.NaN()} }, false},
 		{"class-bias-inf", func(c *Config) { c.ClassBias = []float64{0, math.Inf(1)} }, false},

@@ -10,7 +10,9 @@ import (
 )
 
 // Trainer accumulates labeled documents and builds a Model. Counts are
-// integers, so the model does not depend on the order documents arrive in.
+// integers, so the model does not depend on the order documents arrive in
+// (with Config.Epochs, the discriminative passes sum in document order:
+// the same input in the same order gives the same model).
 // Memory is bounded: an exact vocabulary is pruned past Config.MaxVocab,
 // and a hashing model has a fixed number of buckets.
 type Trainer struct {
@@ -31,6 +33,12 @@ type Trainer struct {
 	// strs[nameStart[r]:strEnd[r]]; bucketKey 0 means unnamed.
 	bucketKey []uint64
 	nameStart []uint32
+
+	// With Config.Epochs, every document's counted rows (docRows, ended
+	// at docEnd) and class, for the discriminative passes.
+	docRows  []uint32
+	docEnd   []int
+	docClass []int32
 
 	pruned   int // features dropped to bound memory
 	prunedAt uint32
@@ -117,6 +125,10 @@ func (t *Trainer) Add(text, label string) error {
 		t.count(c, featRef{h: s.feats[fi], tok: uint32(i), order: 0})
 		fi++
 	}
+	if t.cfg.Epochs > 0 {
+		t.docEnd = append(t.docEnd, len(t.docRows))
+		t.docClass = append(t.docClass, int32(c))
+	}
 	if t.cfg.HashBits == 0 && len(t.keys) > t.cfg.MaxVocab {
 		t.prune()
 	}
@@ -133,6 +145,9 @@ func (t *Trainer) count(c int, r featRef) {
 	// Lexicon pseudo-tokens always count (see Model.score).
 	if first || !t.cfg.Binary || r.order == 0 {
 		t.counts[c][row]++
+		if t.cfg.Epochs > 0 {
+			t.docRows = append(t.docRows, row)
+		}
 	}
 }
 
@@ -182,9 +197,19 @@ func (t *Trainer) prune() {
 		keep := 0
 		start := uint32(0)
 		var strs []byte
+		var remap []int32
+		if t.cfg.Epochs > 0 {
+			remap = make([]int32, len(t.keys))
+		}
 		for r := range t.keys {
 			end := t.strEnd[r]
+			if remap != nil {
+				remap[r] = -1
+			}
 			if t.df[r] > t.prunedAt {
+				if remap != nil {
+					remap[r] = int32(keep)
+				}
 				t.keys[keep] = t.keys[r]
 				t.df[keep] = t.df[r]
 				for c := range t.counts {
@@ -197,6 +222,9 @@ func (t *Trainer) prune() {
 			start = end
 		}
 		t.pruned += len(t.keys) - keep
+		if remap != nil {
+			t.remapDocs(remap)
+		}
 		t.keys = t.keys[:keep]
 		t.df = t.df[:keep]
 		t.strEnd = t.strEnd[:keep]
@@ -261,74 +289,26 @@ func (t *Trainer) Model(meta Metadata) (*Model, error) {
 	n := len(rows)
 	hashed := t.cfg.HashBits > 0
 	minDF := uint32(t.cfg.MinDF)
-	scale := make([]float64, k)
-	for c := range scale {
-		scale[c] = 1
-	}
-	cnt := func(c int, r uint32) float64 {
-		if hashed && t.df[r] < minDF {
-			return 0
-		}
-		return float64(t.counts[order[c]][r]) * scale[c]
-	}
-
-	alpha := t.cfg.Alpha
-	weights := make([]float32, n*k)
-	classTotal := make([]float64, k)
-	for c := 0; c < k; c++ {
-		for _, r := range rows {
-			classTotal[c] += cnt(c, r)
-		}
-	}
-	if t.cfg.Balance {
-		// Give every class the same total count, so smoothing weighs the
-		// same against each and a small class is not drowned by alpha*V.
-		mean := 0.0
-		for _, v := range classTotal {
-			mean += v / float64(k)
-		}
-		for c := range scale {
-			if classTotal[c] > 0 {
-				scale[c] = mean / classTotal[c]
-				classTotal[c] = mean
+	counts := make([][]float64, k)
+	for c := range counts {
+		counts[c] = make([]float64, n)
+		for i, r := range rows {
+			if hashed && t.df[r] < minDF {
+				continue
 			}
+			counts[c][i] = float64(t.counts[order[c]][r])
 		}
 	}
-	V := float64(n)
-	switch t.cfg.Kind {
-	case Multinomial:
-		for c := 0; c < k; c++ {
-			den := math.Log(classTotal[c] + alpha*V)
-			for i, r := range rows {
-				weights[i*k+c] = float32(math.Log(cnt(c, r)+alpha) - den)
-			}
-		}
-	case Complement:
-		all := 0.0
-		for _, v := range classTotal {
-			all += v
-		}
-		for c := 0; c < k; c++ {
-			den := math.Log(all - classTotal[c] + alpha*V)
-			for i, r := range rows {
-				comp := -cnt(c, r)
-				for j := 0; j < k; j++ {
-					comp += cnt(j, r)
-				}
-				weights[i*k+c] = float32(-(math.Log(comp+alpha) - den))
-			}
-		}
+	docs := make([]float64, k)
+	for c := range docs {
+		docs[c] = float64(t.docs[order[c]])
 	}
-	logPrior := make([]float64, k)
-	for c := 0; c < k; c++ {
-		switch {
-		case t.cfg.Kind == Complement:
-			logPrior[c] = 0 // complement NB decides on the complement weights alone
-		case t.cfg.UniformPrior:
-			logPrior[c] = -math.Log(float64(k))
-		default:
-			logPrior[c] = math.Log(float64(t.docs[order[c]]) / float64(total))
-		}
+	logPrior := t.logPrior(docs)
+	var weights []float32
+	if t.cfg.Epochs > 0 {
+		weights = t.refine(counts, rows, order, logPrior)
+	} else {
+		weights = t.estimate(counts)
 	}
 
 	var keys []uint64
@@ -360,6 +340,260 @@ func (t *Trainer) Model(meta Metadata) (*Model, error) {
 	meta.Features = n
 	meta.PrunedFeatures = t.pruned
 	return newModel(cfg, classes, logPrior, keys, weights, vocab, meta)
+}
+
+// logPrior returns each class's log prior from its document count.
+func (t *Trainer) logPrior(docs []float64) []float64 {
+	k := len(docs)
+	total := 0.0
+	for _, d := range docs {
+		total += d
+	}
+	lp := make([]float64, k)
+	for c := range lp {
+		switch {
+		case t.cfg.Kind == Complement:
+			lp[c] = 0 // complement NB decides on the complement weights alone
+		case t.cfg.UniformPrior:
+			lp[c] = -math.Log(float64(k))
+		default:
+			lp[c] = math.Log(docs[c] / total)
+		}
+	}
+	return lp
+}
+
+// totals returns each class's count scale (1, or with Config.Balance the
+// factor that gives every class the same total) and its scaled total.
+func (t *Trainer) totals(counts [][]float64) (scale, classTotal []float64) {
+	k := len(counts)
+	scale = make([]float64, k)
+	classTotal = make([]float64, k)
+	for c := range counts {
+		scale[c] = 1
+		for _, v := range counts[c] {
+			classTotal[c] += v
+		}
+	}
+	if t.cfg.Balance {
+		// Give every class the same total count, so smoothing weighs the
+		// same against each and a small class is not drowned by alpha*V.
+		mean := 0.0
+		for _, v := range classTotal {
+			mean += v / float64(k)
+		}
+		for c := range scale {
+			if classTotal[c] > 0 {
+				scale[c] = mean / classTotal[c]
+				classTotal[c] = mean
+			}
+		}
+	}
+	return scale, classTotal
+}
+
+// estimate turns per-class feature counts (counts[class][feature]) into
+// log weights, laid out feature-major (weights[feature*k+class]).
+func (t *Trainer) estimate(counts [][]float64) []float32 {
+	k := len(counts)
+	n := len(counts[0])
+	scale, classTotal := t.totals(counts)
+	alpha := t.cfg.Alpha
+	V := float64(n)
+	weights := make([]float32, n*k)
+	switch t.cfg.Kind {
+	case Multinomial:
+		for c := 0; c < k; c++ {
+			den := math.Log(classTotal[c] + alpha*V)
+			for i, v := range counts[c] {
+				weights[i*k+c] = float32(math.Log(v*scale[c]+alpha) - den)
+			}
+		}
+	case Complement:
+		all := 0.0
+		for _, v := range classTotal {
+			all += v
+		}
+		for c := 0; c < k; c++ {
+			den := math.Log(all - classTotal[c] + alpha*V)
+			for i := range n {
+				comp := -counts[c][i] * scale[c]
+				for j := 0; j < k; j++ {
+					comp += counts[j][i] * scale[j]
+				}
+				weights[i*k+c] = float32(-(math.Log(comp+alpha) - den))
+			}
+		}
+	}
+	return weights
+}
+
+// remapDocs renumbers the kept documents' rows after a prune and drops
+// the pruned ones.
+func (t *Trainer) remapDocs(remap []int32) {
+	out, from := 0, 0
+	for d, end := range t.docEnd {
+		for _, r := range t.docRows[from:end] {
+			if nr := remap[r]; nr >= 0 {
+				t.docRows[out] = uint32(nr)
+				out++
+			}
+		}
+		from = end
+		t.docEnd[d] = out
+	}
+	t.docRows = t.docRows[:out]
+}
+
+// refine runs Config.Epochs discriminative passes over the kept training
+// documents, starting from the counted estimate (counts, in the model's
+// class order and row positions, is updated in place), and returns the
+// final weights. Each pass is a batch step: every document is scored with
+// the counts from the start of the pass, so a pass does not chase its own
+// updates, and the same input gives the same model.
+func (t *Trainer) refine(counts [][]float64, rows []uint32, order []int, logPrior []float64) []float32 {
+	k := len(counts)
+	r := &refiner{
+		t:          t,
+		counts:     counts,
+		pos:        make([]int32, len(t.df)),
+		class:      make([]int, k),
+		bias:       slices.Clone(logPrior),
+		score:      make([]float64, k),
+		complement: t.cfg.Kind == Complement,
+	}
+	for i := range r.pos {
+		r.pos[i] = -1
+	}
+	for i, row := range rows {
+		r.pos[row] = int32(i)
+	}
+	for c, tc := range order {
+		r.class[tc] = c
+	}
+	for c, b := range t.cfg.ClassBias {
+		r.bias[c] += b
+	}
+	eta := t.cfg.LearningRate
+	if eta == 0 {
+		eta = 1
+	}
+	delta := make([][]float64, k)
+	for c := range delta {
+		delta[c] = make([]float64, len(counts[c]))
+	}
+	for range t.cfg.Epochs {
+		r.scale, r.total = t.totals(counts)
+		r.all = 0
+		for _, v := range r.total {
+			r.all += v
+		}
+		from := 0
+		for d, end := range t.docEnd {
+			doc := t.docRows[from:end]
+			from = end
+			y := r.class[t.docClass[d]]
+			// The gradient of the log-likelihood of the true class, applied
+			// to the counts: the true class gains 1-p of each feature, the
+			// others lose p.
+			for c, p := range r.posterior(doc, y) {
+				g := -p
+				if c == y {
+					g = 1 - p
+				}
+				if math.Abs(g) < 1e-3 {
+					continue
+				}
+				g *= eta
+				for _, row := range doc {
+					if i := r.pos[row]; i >= 0 {
+						delta[c][i] += g
+					}
+				}
+			}
+		}
+		for c := range counts {
+			for i, v := range delta[c] {
+				counts[c][i] = max(counts[c][i]+v, 0)
+				delta[c][i] = 0
+			}
+		}
+	}
+	return t.estimate(counts)
+}
+
+// refiner holds the state of Trainer.refine's passes.
+type refiner struct {
+	t          *Trainer
+	counts     [][]float64 // [model class][row position]
+	pos        []int32     // trainer row -> row position; -1: dropped by MinDF
+	class      []int       // trainer class -> model class
+	bias       []float64   // log prior plus Config.ClassBias
+	score      []float64
+	complement bool
+	// Per pass: each class's count scale and scaled total (Trainer.totals),
+	// and the sum of the totals.
+	scale, total []float64
+	all          float64
+}
+
+// posterior returns the class probabilities of one training document of
+// class y (its counted rows), scored leaving the document itself out: its
+// own counts are taken from its class, as in a model that never saw it.
+// Naive Bayes all but memorises its training data, so scored with itself
+// in, almost every document looks certain and nothing would be learnt.
+// The result is valid until the next call.
+func (r *refiner) posterior(doc []uint32, y int) []float64 {
+	alpha := r.t.cfg.Alpha
+	V := float64(len(r.counts[0]))
+	score := r.score
+	copy(score, r.bias)
+	n := 0.0 // features of the document that the model keeps
+	for _, row := range doc {
+		i := r.pos[row]
+		if i < 0 {
+			continue
+		}
+		n++
+		for c := range score {
+			if r.complement {
+				comp := 0.0
+				for j := range r.counts {
+					if j != c {
+						comp += r.counts[j][i] * r.scale[j]
+					}
+				}
+				if c != y {
+					comp -= r.scale[y]
+				}
+				score[c] -= math.Log(max(comp, 0) + alpha)
+			} else {
+				v := r.counts[c][i]
+				if c == y {
+					v--
+				}
+				score[c] += math.Log(max(v, 0)*r.scale[c] + alpha)
+			}
+		}
+	}
+	// The denominators, once per feature, as in estimate.
+	for c := range score {
+		if r.complement {
+			rest := r.all - r.total[c]
+			if c != y {
+				rest -= n * r.scale[y]
+			}
+			score[c] += n * math.Log(max(rest, 0)+alpha*V)
+		} else {
+			tot := r.total[c]
+			if c == y {
+				tot -= n * r.scale[c]
+			}
+			score[c] -= n * math.Log(max(tot, 0)+alpha*V)
+		}
+	}
+	softmax(score, score, 1)
+	return score
 }
 
 // rowMap maps feature hashes to rows: open addressing with linear probing,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +124,19 @@ func TestTrainEvalPredict(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("two trainings on the same data and parameters differ")
 	}
+	// The discriminative passes too.
+	var refined [][]byte
+	for i := range 2 {
+		out := filepath.Join(dir, fmt.Sprintf("refined%d.cpst", i))
+		if code, _, errs := capastan(t, "", "train", "-data", data, "-out", out, "-epochs", "2", "-learning-rate", "0.5", "-created", "2026-01-02T03:04:05Z"); code != 0 {
+			t.Fatalf("train -epochs exit %d: %s", code, errs)
+		}
+		m, _ := os.ReadFile(out)
+		refined = append(refined, m)
+	}
+	if !bytes.Equal(refined[0], refined[1]) || bytes.Equal(refined[0], a) {
+		t.Error("train -epochs 2: two trainings differ, or they equal the plain model")
+	}
 
 	code, out, errs := capastan(t, "", "eval", "-model", model, "-data", data, "-json")
 	if code != 0 {
@@ -179,6 +193,7 @@ func TestErrors(t *testing.T) {
 		{"no usable rows", []string{"train", "-data", bad, "-out", filepath.Join(dir, "x.cpst")}, 1, "no usable rows"},
 		{"one class", []string{"train", "-data", oneClass, "-out", filepath.Join(dir, "x.cpst")}, 1, "at least 2 are needed"},
 		{"bad option", []string{"train", "-data", oneClass, "-out", "x", "-ngrams", "7"}, 1, "ngrams must be 1, 2 or 3"},
+		{"bad epochs", []string{"train", "-data", oneClass, "-out", "x", "-epochs", "500"}, 1, "epochs must be in [0, 100]"},
 		{"missing model", []string{"predict", "-model", filepath.Join(dir, "none.cpst"), "x"}, 1, "none.cpst"},
 		{"not a model", []string{"predict", "-model", garbage, "x"}, 1, "garbage.cpst"},
 		{"missing data", []string{"eval", "-data", filepath.Join(dir, "none.jsonl")}, 1, "none.jsonl"},

@@ -52,6 +52,8 @@ func runTrain(ctx context.Context, args []string, sio stdio) error {
 	fs.IntVar(&cfg.MaxVocab, "max-vocab", cfg.MaxVocab, "prune the rarest features past this vocabulary size while training")
 	fs.StringVar(&cfg.Kind, "kind", cfg.Kind, "model: multinomial or complement")
 	fs.Float64Var(&cfg.Alpha, "alpha", cfg.Alpha, "additive smoothing")
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "discriminative passes over the training data after counting (0: plain naive Bayes)")
+	fs.Float64Var(&cfg.LearningRate, "learning-rate", cfg.LearningRate, "scale of each discriminative update (0: 1)")
 	fs.BoolVar(&cfg.Balance, "balance", cfg.Balance, "give every class the same total count before smoothing")
 	fs.BoolVar(&cfg.UniformPrior, "uniform-prior", cfg.UniformPrior, "ignore class frequencies")
 	tk := &cfg.Tokenizer
