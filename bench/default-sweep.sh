@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Sweeps the learning rate of the shipped model's discriminative passes on
+# development data the model is not trained on: SemEval's, TweetEval's and
+# SST's dev splits, and 20% of the IMDB, Amazon and RT training splits
+# (reviews whose int(sha1(id), 16) % 100 < 20; Amazon's test split is cut
+# by that rule already, so its dev share hashes id + "/dev"). Prints one
+# Markdown table, the one in models/README.md.
+#
+#   bash bench/default-sweep.sh [learning rates...]   (default: 0 0.05 0.1 0.15 0.2 0.3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=${CAPASTAN_DATASETS:-../shared/datasets}
+rates=("$@")
+[ ${#rates[@]} -gt 0 ] || rates=(0 0.05 0.1 0.15 0.2 0.3)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+python3 - "$D" "$tmp" <<'PY'
+import hashlib, json, sys
+d, out = sys.argv[1], sys.argv[2]
+for name, salt in (("imdb", ""), ("amazon-multidomain-blitzer", "/dev"), ("rt-polarity", "")):
+    with open(f"{d}/{name}/train.jsonl") as src, open(f"{out}/{name}.jsonl", "w") as dev:
+        for line in src:
+            rid = json.loads(line)["id"]
+            if int(hashlib.sha1((rid + salt).encode()).hexdigest(), 16) % 100 < 20:
+                dev.write(line)
+PY
+
+make -s build >/dev/null
+sets=(
+  "SemEval dev, macro recall|$D/semeval2017-task4a/dev.jsonl|macro_recall|"
+  "TweetEval dev, macro recall|$D/tweeteval-sentiment/dev.jsonl|macro_recall|"
+  "SST dev, accuracy|$D/sst5/dev.jsonl|accuracy|"
+  "IMDB 20%, restricted accuracy|$tmp/imdb.jsonl|accuracy|negative,positive"
+  "Amazon 20%, restricted accuracy|$tmp/amazon-multidomain-blitzer.jsonl|accuracy|negative,positive"
+  "RT 20%, restricted accuracy|$tmp/rt-polarity.jsonl|accuracy|negative,positive"
+)
+declare -A cell
+for lr in "${rates[@]}"; do
+  epochs=3
+  [ "$lr" = 0 ] && epochs=0
+  bin/capastan train -quiet -min-df 2 -epochs "$epochs" -learning-rate "$lr" \
+    -data "$D/semeval2017-task4a/train.jsonl,$D/sst5/train.jsonl" -out "$tmp/m.cpst"
+  for s in "${sets[@]}"; do
+    IFS='|' read -r label file metric among <<<"$s"
+    args=(eval -model "$tmp/m.cpst" -data "$file" -json)
+    [ -n "$among" ] && args+=(-among "$among")
+    cell["$label|$lr"]=$(bin/capastan "${args[@]}" | python3 -c "import json,sys; print('%.4f' % json.load(sys.stdin)['$metric'])")
+  done
+done
+
+printf '| dev set |'; printf ' %s |' "${rates[@]}"; echo
+printf '|---|'; printf -- '---|%.0s' "${rates[@]}"; echo
+for s in "${sets[@]}"; do
+  IFS='|' read -r label _ <<<"$s"
+  printf '| %s |' "$label"
+  for lr in "${rates[@]}"; do printf ' %s |' "${cell["$label|$lr"]}"; done
+  echo
+done
