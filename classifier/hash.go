@@ -47,6 +47,13 @@ func hashToken(b []byte, negated bool) uint64 {
 	return h
 }
 
+// hashShort is hashToken of a token of n <= 8 bytes already loaded into
+// v (little-endian, the bytes past n zero), not negated.
+func hashShort(v uint64, n int) uint64 {
+	h := uint64(fnvOffset) ^ uint64(n)*fnvPrime
+	return bits.RotateLeft64((h^v)*mulOrder, 29)
+}
+
 // fmix64 is MurmurHash3's finaliser: it spreads FNV's weak low bits so the
 // model's open-addressing table can index by the low bits directly.
 func fmix64(h uint64) uint64 {

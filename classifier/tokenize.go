@@ -182,6 +182,15 @@ var emoticons = []struct{ in, out string }{
 	{"xD", "xD"}, {"XD", "xD"},
 }
 
+// emoticonsByFirst lists the emoticons by their first byte, in the order
+// of emoticons.
+var emoticonsByFirst = func() (t [256][]struct{ in, out string }) {
+	for _, e := range emoticons {
+		t[e.in[0]] = append(t[e.in[0]], e)
+	}
+	return t
+}()
+
 // emoticonAt reports the canonical emoticon starting at text[i] and its
 // length. An emoticon ending in a letter must not run on into a word.
 func emoticonAt(text string, i int) (string, int) {
@@ -195,8 +204,8 @@ func emoticonAt(text string, i int) (string, int) {
 		return "", 0
 	}
 	rest := text[i:]
-	for _, e := range emoticons {
-		if e.in[0] != c || !strings.HasPrefix(rest, e.in) {
+	for _, e := range emoticonsByFirst[c] {
+		if !strings.HasPrefix(rest, e.in) {
 			continue
 		}
 		end := i + len(e.in)
@@ -276,7 +285,8 @@ func (s *Scratch) tokenize(cfg *TokenizerConfig, text string) {
 			}
 			continue
 		case clsLetter, clsDigit:
-			if cfg.URLs && (c|0x20 == 'h' || c|0x20 == 'w') {
+			// Only "ht..." and "ww..." can start a URL.
+			if cfg.URLs && i+1 < n && (c|0x20 == 'h' && text[i+1]|0x20 == 't' || c|0x20 == 'w' && text[i+1]|0x20 == 'w') {
 				if end := urlEnd(text, i); end > i {
 					s.emit("<url>", false)
 					i = end
@@ -370,8 +380,13 @@ func (s *Scratch) lexicon(plain uint64, neg bool) {
 // position and the negation state after the word. The ASCII loop hashes as
 // it copies, so each byte is touched once.
 func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (int, bool) {
+	off := len(s.buf)
+	if end, v := s.asciiWord(cfg, text, i); end > i {
+		// The byte at end cannot continue the word (asciiWord checks),
+		// so the general loop below has nothing to add.
+		return end, s.endWord(cfg, off, inNeg, v)
+	}
 	buf := s.buf
-	off := len(buf)
 	n := len(text)
 	fold := &identity
 	if cfg.Lowercase {
@@ -383,10 +398,6 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 	}
 	var last rune = -1
 	run := 0
-	if end := s.asciiWord(cfg, text, i); end > i {
-		i = end
-		buf = s.buf
-	}
 	for i < n {
 		c := text[i]
 		switch asciiClass[c] {
@@ -462,11 +473,26 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 		s.emit("<num>", inNeg)
 		return i, inNeg
 	}
+	return i, s.endWord(cfg, off, inNeg, 0)
+}
+
+// endWord turns the word in s.buf[off:] into a token: negation scope,
+// stemming, hash, and its lexicon pseudo-token. It returns the negation
+// state after the word. v is the word's bytes as a little-endian uint64
+// when asciiWord found it to be at most seven ASCII letters, so it is
+// hashed from the register; 0 otherwise (a word's bytes are never all 0).
+func (s *Scratch) endWord(cfg *TokenizerConfig, off int, inNeg bool, v uint64) bool {
+	b := s.buf[off:]
+	full := len(b)
 	tok := token{off: uint32(off)}
 	next := inNeg
 	if cfg.Negation {
+		// A short ASCII word can only be a negator if it starts with n or
+		// c ("not", "cannot"; "n't" needs an apostrophe): one byte of v
+		// rules out most words without a call.
+		f := byte(v) | 0x20
 		switch {
-		case isNegator(b):
+		case (v == 0 || f == 'n' || f == 'c') && isNegator(b):
 			next = true
 		case len(b) == 3 && b[0] == 'b' && b[1] == 'u' && b[2] == 't':
 			next = false
@@ -477,26 +503,40 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 	// The lexicon knows whole words ("loved"), so look up before stemming.
 	var plain uint64
 	if s.lex != nil {
-		plain = hashToken(b, false)
+		if v != 0 {
+			plain = hashShort(v, full)
+		} else {
+			plain = hashToken(b, false)
+		}
 	}
 	if cfg.Stem {
-		b = stem(b)
+		b = stem(b) // only ever cuts a suffix
 		s.buf = s.buf[:off+len(b)]
 	}
 	tok.n = uint32(len(b))
-	if s.lex != nil && int(tok.n) == len(buf)-off { // not stemmed: reuse the hash
+	switch {
+	case s.lex != nil && len(b) == full: // not stemmed: reuse the hash
 		tok.hash = plain
 		if tok.neg {
 			tok.hash ^= saltNeg
 		}
-	} else {
+	case v != 0:
+		tok.hash = hashShort(v&(1<<(8*uint(len(b)))-1), len(b))
+		if tok.neg {
+			tok.hash ^= saltNeg
+		}
+	default:
 		tok.hash = hashToken(b, tok.neg)
 	}
 	s.toks = append(s.toks, tok)
+	// Most words are not in the lexicon: the filter, checked here rather
+	// than behind two calls, turns them away.
 	if s.lex != nil {
-		s.lexicon(plain, tok.neg)
+		if w, bit := filterBit(plain); s.lex.filter[w]&bit != 0 {
+			s.lexicon(plain, tok.neg)
+		}
 	}
-	return i, next
+	return next
 }
 
 // Bytes of a uint64 taken eight at a time (SWAR).
@@ -507,9 +547,9 @@ const (
 
 // load64 reads text[j:j+8] little-endian; the compiler makes it one load.
 func load64(text string, j int) uint64 {
-	_ = text[j+7]
-	return uint64(text[j]) | uint64(text[j+1])<<8 | uint64(text[j+2])<<16 | uint64(text[j+3])<<24 |
-		uint64(text[j+4])<<32 | uint64(text[j+5])<<40 | uint64(text[j+6])<<48 | uint64(text[j+7])<<56
+	b := text[j : j+8] // one bounds check; the eight below are proven
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // asciiLetters has the high bit set in each byte of v that is an ASCII
@@ -524,41 +564,72 @@ func asciiLetters(v uint64) uint64 {
 // asciiWord is word's fast path, for the common word: a run of ASCII
 // letters that ends at a byte that cannot continue it, with no letter
 // three times in a row. It finds the run eight bytes at a time, copies it
-// folded into s.buf the same way, and returns its end; it returns i,
-// having written nothing, for any other word, which the general loop of
-// word then scans byte by byte.
-func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) int {
+// folded into s.buf the same way, and returns its end and, for a word of
+// up to seven letters, its folded bytes as a uint64 (else 0). It returns
+// i, having written nothing, for any other word, which the general loop
+// of word then scans byte by byte.
+func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) (int, uint64) {
 	n := len(text)
-	if s.bytewise || cfg.MaxRepeat > 0 && cfg.MaxRepeat < 3 {
-		return i
+	if s.bytewise || cfg.MaxRepeat > 0 && cfg.MaxRepeat < 3 || i+8 > n {
+		return i, 0 // (too near the end of the text to read eight bytes)
+	}
+	fold := uint64(0)
+	if cfg.Lowercase {
+		fold = 0x20 * swarOnes
+	}
+	// Most words end within their first eight bytes: one load finds the
+	// end, checks the repeats, folds, and is stored whole; the folded word
+	// is returned for endWord to hash from the register.
+	if x := load64(text, i); ^asciiLetters(x)&swarHigh != 0 {
+		k := bits.TrailingZeros64(^asciiLetters(x)&swarHigh) / 8
+		if k == 0 {
+			return i, 0 // not a letter: a digit, an apostrophe
+		}
+		if c := byte(x >> (8 * k)); c >= utf8.RuneSelf || c == '\'' || asciiClass[c] == clsDigit {
+			return i, 0 // the word may go on: accents, "don't", "mp3"
+		}
+		mask := uint64(1)<<(8*k) - 1
+		w := (x | fold) & mask
+		if cfg.MaxRepeat > 0 {
+			// Byte j is flagged when bytes j, j+1 and j+2 are equal; only
+			// the flags of bytes inside the word (j+2 < k) count.
+			l := w | 0x20*swarOnes
+			d := l ^ l>>8
+			z := (d&^swarHigh + ^uint64(swarHigh)) | d
+			if eq := ^z & swarHigh; eq&(eq>>8)&(mask>>16) != 0 {
+				return i, 0
+			}
+		}
+		buf := slices.Grow(s.buf, 8)
+		off := len(buf)
+		binary.LittleEndian.PutUint64(buf[off:off+8], w)
+		s.buf = buf[:off+k]
+		return i + k, w
 	}
 	end := -1
-	for j := i; j+8 <= n; j += 8 {
+	for j := i + 8; j+8 <= n; j += 8 {
 		if not := ^asciiLetters(load64(text, j)) & swarHigh; not != 0 {
 			end = j + bits.TrailingZeros64(not)/8
 			break
 		}
 	}
 	if end <= i {
-		return i // too near the end of the text to read eight bytes
+		return i, 0 // too near the end of the text to read eight bytes
 	}
 	if c := text[end]; c >= utf8.RuneSelf || c == '\'' || asciiClass[c] == clsDigit {
-		return i // the word may go on: accents, "don't", "mp3"
+		return i, 0 // the word may go on: accents, "don't", "mp3"
 	}
-	if cfg.MaxRepeat > 0 && end-i >= 3 {
+	if cfg.MaxRepeat > 0 {
 		// Any letter three times in a row ("sooo") takes the general
 		// loop, which caps runs. Windows of eight bytes six apart see
 		// every three consecutive bytes of the word.
 		for j := i; ; j += 6 {
 			q := min(j, end-8)
-			if q < 0 {
-				return i
-			}
 			v := load64(text, q) | 0x20*swarOnes
 			d := v ^ v>>8                              // zero byte k: bytes k and k+1 equal
 			z := (d&^swarHigh + ^uint64(swarHigh)) | d // high bit clear: zero byte
 			if eq := ^z & swarHigh; eq&(eq>>8) != 0 {
-				return i
+				return i, 0
 			}
 			if q+8 >= end {
 				break
@@ -569,15 +640,11 @@ func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) int {
 	buf := slices.Grow(s.buf, end-i+8)
 	off := len(buf)
 	w := buf[off : off+end-i+8]
-	fold := uint64(0)
-	if cfg.Lowercase {
-		fold = 0x20 * swarOnes
-	}
 	for k := 0; k < end-i; k += 8 {
 		binary.LittleEndian.PutUint64(w[k:], load64(text, i+k)|fold)
 	}
 	s.buf = buf[:off+end-i]
-	return end
+	return end, 0
 }
 
 func allDigits(b []byte) bool {
@@ -692,17 +759,31 @@ func (s *Scratch) preprocess(cfg *TokenizerConfig, text string) string {
 		return text
 	}
 	out := append(s.clean[:0], text[:first]...)
-	specials := "<&\\"
-	switch {
-	case !cfg.HTML:
-		specials = "\\"
-	case !cfg.Escapes:
-		specials = "<&"
+	// The next position of each special byte, found with IndexByte (which
+	// scans many bytes per instruction) and looked for again only once
+	// passed; a byte the configuration ignores never comes (len(text)).
+	var next [3]int
+	specials := [3]byte{'<', '&', '\\'}
+	on := [3]bool{cfg.HTML, cfg.HTML, cfg.Escapes}
+	find := func(k, from int) {
+		next[k] = len(text)
+		if on[k] {
+			if j := strings.IndexByte(text[from:], specials[k]); j >= 0 {
+				next[k] = from + j
+			}
+		}
+	}
+	for k := range next {
+		find(k, first)
 	}
 	for i := first; i < len(text); {
-		// Copy the plain run up to the next special byte in one go.
-		j := strings.IndexAny(text[i:], specials)
-		if j < 0 {
+		for k := range next {
+			if next[k] < i {
+				find(k, i)
+			}
+		}
+		j := min(next[0], next[1], next[2]) - i
+		if j == len(text)-i {
 			out = append(out, text[i:]...)
 			break
 		}

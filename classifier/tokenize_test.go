@@ -490,3 +490,54 @@ func TestStemMatchesRules(t *testing.T) {
 	}
 	t.Logf("%d words", len(words))
 }
+
+// TestASCIIWordFastPath pins which words take the eight-bytes-at-a-time
+// path and what it hands on: the end of the word, and for words of up to
+// seven letters their folded bytes, from which endWord hashes. The byte
+// loop must agree on the tokens either way (FuzzTokenize).
+func TestASCIIWordFastPath(t *testing.T) {
+	pad := "        " // eight bytes of room after the word
+	cases := []struct {
+		text  string
+		end   int    // 0: the general loop takes the word
+		bytes string // the word as stored; "" when v is not set
+	}{
+		{"Great" + pad, 5, "great"},
+		{"a" + pad, 1, "a"},
+		{"wonderful" + pad, 9, ""}, // nine letters: stored, not in a register
+		{"abcdefg" + pad, 7, "abcdefg"},
+		{"abcdefgh" + pad, 8, ""}, // the end must fall in the first eight bytes
+		{"don't" + pad, 0, ""},    // an apostrophe goes on
+		{"mp3" + pad, 0, ""},      // so does a digit
+		{"café" + pad, 0, ""},     // and a non-ASCII letter
+		{"soooo" + pad, 0, ""},    // a letter three times: runs are capped by the loop
+		{"3d" + pad, 0, ""},       // not a letter
+		{"good", 0, ""},           // too near the end to load eight bytes
+		{"x!!!" + pad, 1, "x"},    // a repeat after the word does not count
+		{"aab" + pad, 3, "aab"},   // twice in a row is fine
+	}
+	cfg := DefaultTokenizerConfig()
+	for _, tc := range cases {
+		var s Scratch
+		end, v := s.asciiWord(&cfg, tc.text, 0)
+		if tc.end == 0 {
+			if end != 0 || len(s.buf) != 0 {
+				t.Errorf("%q: fast path took it (end %d, wrote %q)", tc.text, end, s.buf)
+			}
+			continue
+		}
+		if end != tc.end || strings.ToLower(tc.text[:tc.end]) != string(s.buf) {
+			t.Errorf("%q: end %d, stored %q; want %d, %q", tc.text, end, s.buf, tc.end, strings.ToLower(tc.text[:tc.end]))
+		}
+		var want uint64
+		for i := len(tc.bytes) - 1; i >= 0; i-- {
+			want = want<<8 | uint64(tc.bytes[i])
+		}
+		if v != want {
+			t.Errorf("%q: v = %#x, want %#x", tc.text, v, want)
+		}
+		if v != 0 && hashShort(v, end) != hashToken(s.buf, false) {
+			t.Errorf("%q: hashShort disagrees with hashToken", tc.text)
+		}
+	}
+}
