@@ -289,16 +289,7 @@ func (t *Trainer) Model(meta Metadata) (*Model, error) {
 	n := len(rows)
 	hashed := t.cfg.HashBits > 0
 	minDF := uint32(t.cfg.MinDF)
-	counts := make([][]float64, k)
-	for c := range counts {
-		counts[c] = make([]float64, n)
-		for i, r := range rows {
-			if hashed && t.df[r] < minDF {
-				continue
-			}
-			counts[c][i] = float64(t.counts[order[c]][r])
-		}
-	}
+	stored := rowCounts{t: t, rows: rows, order: order, minDF: minDF, hashed: hashed}
 	docs := make([]float64, k)
 	for c := range docs {
 		docs[c] = float64(t.docs[order[c]])
@@ -306,9 +297,16 @@ func (t *Trainer) Model(meta Metadata) (*Model, error) {
 	logPrior := t.logPrior(docs)
 	var weights []float32
 	if t.cfg.Epochs > 0 {
+		counts := make(floatCounts, k)
+		for c := range counts {
+			counts[c] = make([]float64, n)
+			for i := range counts[c] {
+				counts[c][i] = stored.at(c, i)
+			}
+		}
 		weights = t.refine(counts, rows, order, logPrior)
 	} else {
-		weights = t.estimate(counts)
+		weights = t.estimate(stored, k, n)
 	}
 
 	var keys []uint64
@@ -363,16 +361,45 @@ func (t *Trainer) logPrior(docs []float64) []float64 {
 	return lp
 }
 
+// classCounts is a table of per-class feature counts, in the model's
+// class order and row positions.
+type classCounts interface {
+	at(c, i int) float64
+}
+
+// floatCounts holds counts the discriminative passes change:
+// floatCounts[class][row position].
+type floatCounts [][]float64
+
+func (f floatCounts) at(c, i int) float64 { return f[c][i] }
+
+// rowCounts reads the trainer's integer counts in place: a float64 copy
+// would add 8 bytes per feature and class to training's peak memory.
+type rowCounts struct {
+	t      *Trainer
+	rows   []uint32 // row position -> trainer row
+	order  []int    // model class -> trainer class
+	minDF  uint32
+	hashed bool // hashing mode keeps every bucket; those under MinDF count 0
+}
+
+func (r rowCounts) at(c, i int) float64 {
+	row := r.rows[i]
+	if r.hashed && r.t.df[row] < r.minDF {
+		return 0
+	}
+	return float64(r.t.counts[r.order[c]][row])
+}
+
 // totals returns each class's count scale (1, or with Config.Balance the
 // factor that gives every class the same total) and its scaled total.
-func (t *Trainer) totals(counts [][]float64) (scale, classTotal []float64) {
-	k := len(counts)
+func (t *Trainer) totals(counts classCounts, k, n int) (scale, classTotal []float64) {
 	scale = make([]float64, k)
 	classTotal = make([]float64, k)
-	for c := range counts {
+	for c := range k {
 		scale[c] = 1
-		for _, v := range counts[c] {
-			classTotal[c] += v
+		for i := range n {
+			classTotal[c] += counts.at(c, i)
 		}
 	}
 	if t.cfg.Balance {
@@ -392,12 +419,10 @@ func (t *Trainer) totals(counts [][]float64) (scale, classTotal []float64) {
 	return scale, classTotal
 }
 
-// estimate turns per-class feature counts (counts[class][feature]) into
+// estimate turns per-class feature counts (k classes, n features) into
 // log weights, laid out feature-major (weights[feature*k+class]).
-func (t *Trainer) estimate(counts [][]float64) []float32 {
-	k := len(counts)
-	n := len(counts[0])
-	scale, classTotal := t.totals(counts)
+func (t *Trainer) estimate(counts classCounts, k, n int) []float32 {
+	scale, classTotal := t.totals(counts, k, n)
 	alpha := t.cfg.Alpha
 	V := float64(n)
 	weights := make([]float32, n*k)
@@ -405,8 +430,8 @@ func (t *Trainer) estimate(counts [][]float64) []float32 {
 	case Multinomial:
 		for c := 0; c < k; c++ {
 			den := math.Log(classTotal[c] + alpha*V)
-			for i, v := range counts[c] {
-				weights[i*k+c] = float32(math.Log(v*scale[c]+alpha) - den)
+			for i := range n {
+				weights[i*k+c] = float32(math.Log(counts.at(c, i)*scale[c]+alpha) - den)
 			}
 		}
 	case Complement:
@@ -417,9 +442,9 @@ func (t *Trainer) estimate(counts [][]float64) []float32 {
 		for c := 0; c < k; c++ {
 			den := math.Log(all - classTotal[c] + alpha*V)
 			for i := range n {
-				comp := -counts[c][i] * scale[c]
+				comp := -counts.at(c, i) * scale[c]
 				for j := 0; j < k; j++ {
-					comp += counts[j][i] * scale[j]
+					comp += counts.at(j, i) * scale[j]
 				}
 				weights[i*k+c] = float32(-(math.Log(comp+alpha) - den))
 			}
@@ -451,7 +476,7 @@ func (t *Trainer) remapDocs(remap []int32) {
 // final weights. Each pass is a batch step: every document is scored with
 // the counts from the start of the pass, so a pass does not chase its own
 // updates, and the same input gives the same model.
-func (t *Trainer) refine(counts [][]float64, rows []uint32, order []int, logPrior []float64) []float32 {
+func (t *Trainer) refine(counts floatCounts, rows []uint32, order []int, logPrior []float64) []float32 {
 	k := len(counts)
 	r := &refiner{
 		t:          t,
@@ -483,7 +508,7 @@ func (t *Trainer) refine(counts [][]float64, rows []uint32, order []int, logPrio
 		delta[c] = make([]float64, len(counts[c]))
 	}
 	for range t.cfg.Epochs {
-		r.scale, r.total = t.totals(counts)
+		r.scale, r.total = t.totals(counts, k, len(counts[0]))
 		r.all = 0
 		for _, v := range r.total {
 			r.all += v
@@ -519,13 +544,13 @@ func (t *Trainer) refine(counts [][]float64, rows []uint32, order []int, logPrio
 			}
 		}
 	}
-	return t.estimate(counts)
+	return t.estimate(counts, k, len(counts[0]))
 }
 
 // refiner holds the state of Trainer.refine's passes.
 type refiner struct {
 	t          *Trainer
-	counts     [][]float64 // [model class][row position]
+	counts     floatCounts // [model class][row position]
 	pos        []int32     // trainer row -> row position; -1: dropped by MinDF
 	class      []int       // trainer class -> model class
 	bias       []float64   // log prior plus Config.ClassBias
