@@ -300,7 +300,13 @@ func (s *Scratch) tokenize(cfg *TokenizerConfig, text string) {
 					continue
 				}
 			}
-			i, inNeg = s.word(cfg, text, i, inNeg)
+			// word, without a call for the common word.
+			off := len(s.buf)
+			if end, v := s.asciiWord(cfg, text, i); end > i {
+				i, inNeg = end, s.endWord(cfg, off, inNeg, v)
+				continue
+			}
+			i, inNeg = s.wordLoop(cfg, text, i, inNeg)
 			continue
 		}
 		if cfg.Emoticons {
@@ -383,9 +389,16 @@ func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (in
 	off := len(s.buf)
 	if end, v := s.asciiWord(cfg, text, i); end > i {
 		// The byte at end cannot continue the word (asciiWord checks),
-		// so the general loop below has nothing to add.
+		// so the general loop has nothing to add.
 		return end, s.endWord(cfg, off, inNeg, v)
 	}
+	return s.wordLoop(cfg, text, i, inNeg)
+}
+
+// wordLoop is word's general loop, byte by byte, for the words asciiWord
+// leaves.
+func (s *Scratch) wordLoop(cfg *TokenizerConfig, text string, i int, inNeg bool) (int, bool) {
+	off := len(s.buf)
 	buf := s.buf
 	n := len(text)
 	fold := &identity
