@@ -383,8 +383,8 @@ func (s *Scratch) lexicon(plain uint64, neg bool) {
 
 // word scans a word starting at text[i]: letters, digits, marks and inner
 // apostrophes, lowercased and with letter runs capped. It returns the next
-// position and the negation state after the word. The ASCII loop hashes as
-// it copies, so each byte is touched once.
+// position and the negation state after the word. Most words take
+// asciiWord's eight-bytes-at-a-time path; the rest, wordLoop's byte loop.
 func (s *Scratch) word(cfg *TokenizerConfig, text string, i int, inNeg bool) (int, bool) {
 	off := len(s.buf)
 	if end, v := s.asciiWord(cfg, text, i); end > i {
@@ -574,6 +574,21 @@ func asciiLetters(v uint64) uint64 {
 	return ge &^ gt &^ v & swarHigh
 }
 
+// continuesWord reports whether the byte after a run of ASCII letters may
+// carry the word on (accents, "don't", "mp3"), which asciiWord leaves to
+// the byte loop.
+func continuesWord(c byte) bool { return isWordByte(c) || c == '\'' }
+
+// triples has the high bit of byte j set when bytes j, j+1 and j+2 of v
+// (j+2 < 8) are the same letter, case folded: "sooo".
+func triples(v uint64) uint64 {
+	l := v | 0x20*swarOnes
+	d := l ^ l>>8                              // zero byte j: bytes j and j+1 equal
+	z := (d&^swarHigh + ^uint64(swarHigh)) | d // high bit clear: zero byte
+	eq := ^z & swarHigh
+	return eq & (eq >> 8)
+}
+
 // asciiWord is word's fast path, for the common word: a run of ASCII
 // letters that ends at a byte that cannot continue it, with no letter
 // three times in a row. It finds the run eight bytes at a time, copies it
@@ -593,25 +608,21 @@ func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) (int, uint
 	// Most words end within their first eight bytes: one load finds the
 	// end, checks the repeats, folds, and is stored whole; the folded word
 	// is returned for endWord to hash from the register.
-	if x := load64(text, i); ^asciiLetters(x)&swarHigh != 0 {
-		k := bits.TrailingZeros64(^asciiLetters(x)&swarHigh) / 8
+	x := load64(text, i)
+	if other := ^asciiLetters(x) & swarHigh; other != 0 {
+		k := bits.TrailingZeros64(other) / 8
 		if k == 0 {
 			return i, 0 // not a letter: a digit, an apostrophe
 		}
-		if c := byte(x >> (8 * k)); c >= utf8.RuneSelf || c == '\'' || asciiClass[c] == clsDigit {
-			return i, 0 // the word may go on: accents, "don't", "mp3"
+		if continuesWord(byte(x >> (8 * k))) {
+			return i, 0
 		}
 		mask := uint64(1)<<(8*k) - 1
 		w := (x | fold) & mask
-		if cfg.MaxRepeat > 0 {
-			// Byte j is flagged when bytes j, j+1 and j+2 are equal; only
-			// the flags of bytes inside the word (j+2 < k) count.
-			l := w | 0x20*swarOnes
-			d := l ^ l>>8
-			z := (d&^swarHigh + ^uint64(swarHigh)) | d
-			if eq := ^z & swarHigh; eq&(eq>>8)&(mask>>16) != 0 {
-				return i, 0
-			}
+		// Only the flags of triples inside the word (j+2 < k) count: the
+		// bytes past it are all equal.
+		if cfg.MaxRepeat > 0 && triples(w)&(mask>>16) != 0 {
+			return i, 0
 		}
 		buf := slices.Grow(s.buf, 8)
 		off := len(buf)
@@ -629,8 +640,8 @@ func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) (int, uint
 	if end <= i {
 		return i, 0 // too near the end of the text to read eight bytes
 	}
-	if c := text[end]; c >= utf8.RuneSelf || c == '\'' || asciiClass[c] == clsDigit {
-		return i, 0 // the word may go on: accents, "don't", "mp3"
+	if continuesWord(text[end]) {
+		return i, 0
 	}
 	if cfg.MaxRepeat > 0 {
 		// Any letter three times in a row ("sooo") takes the general
@@ -638,10 +649,7 @@ func (s *Scratch) asciiWord(cfg *TokenizerConfig, text string, i int) (int, uint
 		// every three consecutive bytes of the word.
 		for j := i; ; j += 6 {
 			q := min(j, end-8)
-			v := load64(text, q) | 0x20*swarOnes
-			d := v ^ v>>8                              // zero byte k: bytes k and k+1 equal
-			z := (d&^swarHigh + ^uint64(swarHigh)) | d // high bit clear: zero byte
-			if eq := ^z & swarHigh; eq&(eq>>8) != 0 {
+			if triples(load64(text, q)) != 0 {
 				return i, 0
 			}
 			if q+8 >= end {
