@@ -14,7 +14,9 @@ import (
 // (with Config.Epochs, the discriminative passes sum in document order:
 // the same input in the same order gives the same model).
 // Memory is bounded: an exact vocabulary is pruned past Config.MaxVocab,
-// and a hashing model has a fixed number of buckets.
+// and a hashing model has a fixed number of buckets. Config.Epochs is the
+// exception: its passes keep every document's features (4 bytes each), so
+// memory grows with the input.
 type Trainer struct {
 	cfg      Config
 	classIdx map[string]int
@@ -565,6 +567,9 @@ type refiner struct {
 // posterior returns the class probabilities of one training document of
 // class y (its counted rows), scored leaving the document itself out: its
 // own counts are taken from its class, as in a model that never saw it.
+// A row the document counted more than once (a lexicon pseudo-token, a
+// word in a counts model) loses one count per occurrence, not all of
+// them: exact for presence features, close enough for the rest.
 // Naive Bayes all but memorises its training data, so scored with itself
 // in, almost every document looks certain and nothing would be learnt.
 // The result is valid until the next call.
