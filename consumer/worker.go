@@ -559,14 +559,29 @@ func (w *Worker) commitAsync(cl *kgo.Client, fetches kgo.Fetches) {
 }
 
 // addOffsets sets, for each partition of fetches, the offset past its last
-// record.
+// record (a later batch's replacing an earlier one's).
 func addOffsets(offsets map[string]map[int32]kgo.EpochOffset, fetches kgo.Fetches) {
+	putOffsets(offsets, fetches, false)
+}
+
+// putOffsets stores in offsets, for each partition of fetches with
+// records, where its records start (first) or the offset past them
+// (!first). A first offset already there is kept: it is an earlier
+// batch's.
+func putOffsets(offsets map[string]map[int32]kgo.EpochOffset, fetches kgo.Fetches, first bool) {
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if len(p.Records) == 0 {
 			return
 		}
 		if offsets[p.Topic] == nil {
 			offsets[p.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		if first {
+			if _, ok := offsets[p.Topic][p.Partition]; !ok {
+				r := p.Records[0]
+				offsets[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+			}
+			return
 		}
 		r := p.Records[len(p.Records)-1]
 		offsets[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
@@ -772,19 +787,7 @@ func (w *Worker) logFetchErrors(f kgo.Fetches) {
 func firstOffsets(batches ...kgo.Fetches) map[string]map[int32]kgo.EpochOffset {
 	out := map[string]map[int32]kgo.EpochOffset{}
 	for _, f := range batches {
-		f.EachPartition(func(p kgo.FetchTopicPartition) {
-			if len(p.Records) == 0 {
-				return
-			}
-			if out[p.Topic] == nil {
-				out[p.Topic] = map[int32]kgo.EpochOffset{}
-			}
-			if _, ok := out[p.Topic][p.Partition]; ok {
-				return
-			}
-			r := p.Records[0]
-			out[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
-		})
+		putOffsets(out, f, true)
 	}
 	return out
 }

@@ -505,7 +505,8 @@ func TestWorkerStallWatchdog(t *testing.T) {
 
 // TestFirstOffsets: a rewind after a failed batch goes, for each
 // partition, to its first record in the earliest of the batches polled
-// since the last commit, so a later batch's records are never skipped.
+// since the last commit, so a later batch's records are never skipped;
+// a merged commit goes past the last record of the latest.
 func TestFirstOffsets(t *testing.T) {
 	recs := func(p int32, offsets ...int64) kgo.FetchPartition {
 		fp := kgo.FetchPartition{Partition: p}
@@ -527,6 +528,16 @@ func TestFirstOffsets(t *testing.T) {
 	for p, o := range want {
 		if got[p].Offset != o || got[p].Epoch != 3 {
 			t.Errorf("partition %d rewinds to %+v, want offset %d epoch 3", p, got[p], o)
+		}
+	}
+	// The commit merged from the same two batches goes past each
+	// partition's last record, the later batch's where both have one.
+	merged := map[string]map[int32]kgo.EpochOffset{}
+	addOffsets(merged, n)
+	addOffsets(merged, n1)
+	for p, o := range map[int32]int64{0: 14, 1: 22, 2: 32} {
+		if c := merged[inTopic][p]; c.Offset != o || c.Epoch != 3 {
+			t.Errorf("partition %d commits %+v, want offset %d epoch 3", p, c, o)
 		}
 	}
 }
