@@ -306,17 +306,7 @@ func TestWorkerDeadLetterWriteFails(t *testing.T) {
 	for _, mode := range []string{ExactlyOnce, AtLeastOnce} {
 		t.Run(mode, func(t *testing.T) {
 			c := kafkatest.FakeCluster(t, streamTopics)
-			dlqID := c.TopicInfo(dlqTopic).TopicID
-			var rejected atomic.Int32
-			c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
-				c.KeepControl()
-				pr := req.(*kmsg.ProduceRequest)
-				if !kafkatest.WritesTo(pr, dlqTopic, dlqID) || rejected.Load() >= 3 {
-					return nil, nil, false
-				}
-				rejected.Add(1)
-				return rejectProduce(pr), nil, true
-			})
+			rejected := rejectWrites(c, dlqTopic, 3, func() bool { return true })
 			brokers := c.ListenAddrs()
 			const n = 1000
 			produceInput(t, brokers, n)
@@ -626,19 +616,10 @@ func TestWorkerCommitInFlightAtRevoke(t *testing.T) {
 // again; nothing is lost.
 func TestWorkerPipelinedProduceFails(t *testing.T) {
 	c := kafkatest.FakeCluster(t, streamTopics)
-	outID := c.TopicInfo(outTopic).TopicID
-	var requests, rejected atomic.Int32
-	c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		pr := req.(*kmsg.ProduceRequest)
-		// Every 10th write to the output, three times, the first while
-		// the worker is well into the stream.
-		if !kafkatest.WritesTo(pr, outTopic, outID) || requests.Add(1)%10 != 5 || rejected.Load() >= 3 {
-			return nil, nil, false
-		}
-		rejected.Add(1)
-		return rejectProduce(pr), nil, true
-	})
+	// Every 10th write to the output, three times, the first while the
+	// worker is well into the stream.
+	var requests atomic.Int32
+	rejected := rejectWrites(c, outTopic, 3, func() bool { return requests.Add(1)%10 == 5 })
 	brokers := c.ListenAddrs()
 	const n = 3000
 	produceInput(t, brokers, n)
@@ -651,6 +632,24 @@ func TestWorkerPipelinedProduceFails(t *testing.T) {
 		t.Errorf("rejected %d output writes, retried %d batches; want 3 and > 0", rejected.Load(), w.Stats().Retried)
 	}
 	committedAll(t, brokers, w.cfg.Group)
+}
+
+// rejectWrites makes the broker fail, with a non-retriable error, up to
+// times produce requests that write to topic and that pick (called once
+// for each such request) chooses. It returns how many it failed.
+func rejectWrites(c *kfake.Cluster, topic string, times int32, pick func() bool) *atomic.Int32 {
+	id := c.TopicInfo(topic).TopicID
+	var rejected atomic.Int32
+	c.ControlKey(kmsg.Produce.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		pr := req.(*kmsg.ProduceRequest)
+		if !kafkatest.WritesTo(pr, topic, id) || !pick() || rejected.Load() >= times {
+			return nil, nil, false
+		}
+		rejected.Add(1)
+		return rejectProduce(pr), nil, true
+	})
+	return &rejected
 }
 
 // rejectProduce answers a produce request by failing every record of it
