@@ -442,8 +442,15 @@ func TestWorkerStallWatchdog(t *testing.T) {
 					return nil, nil, false
 				}
 				// An empty answer after a short wait, as a broker that
-				// lost track of the data would give.
-				c.SleepControl(func() { time.Sleep(20 * time.Millisecond) })
+				// lost track of the data would give. The wait holds the
+				// whole fake broker, not just this request: the fetches
+				// come back to back on one connection, and kfake's
+				// SleepControl queue races with itself when a request
+				// sleeps just as the one before it on the same
+				// connection is dequeued (two waiters on one queue,
+				// seen under -race). Other requests still get through
+				// between fetches.
+				time.Sleep(20 * time.Millisecond)
 				resp := kmsg.NewPtrFetchResponse()
 				resp.Version = req.GetVersion()
 				return resp, nil, true
