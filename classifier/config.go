@@ -102,6 +102,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("temperature must be in [0, 1e6], got %v", c.Temperature)
 	case c.Tokenizer.MaxRepeat < 0:
 		return fmt.Errorf("max_repeat must be >= 0, got %d", c.Tokenizer.MaxRepeat)
+	case c.Tokenizer.NegationScope < 0 || c.Tokenizer.NegationScope > 1000:
+		return fmt.Errorf("negation_scope must be in [0, 1000], got %d", c.Tokenizer.NegationScope)
 	}
 	for _, b := range c.ClassBias {
 		if b != b || b > 1e6 || b < -1e6 {

@@ -14,7 +14,10 @@ type Scratch struct {
 	// bytewise turns off the tokenizer's eight-bytes-at-a-time word path
 	// (tests compare the two).
 	bytewise bool
-	feats    []uint64
+	// negLeft counts down the words a negation still marks when
+	// TokenizerConfig.NegationScope is set.
+	negLeft int
+	feats   []uint64
 
 	// seen is a per-document set of table slots for Binary models; entries
 	// are valid only when stamp matches gen, so it is never cleared.

@@ -41,15 +41,17 @@ func FuzzTokenize(f *testing.F) {
 		f.Add(s, uint16(0xffff))
 	}
 	f.Add("not &amp; good\\u002c <br />great :) @bob http://x 10/10 😀!!!", uint16(0x5555))
+	f.Add("not a café b c. never d e f n't g", uint16(0x8000|512|1))
 	f.Fuzz(func(t *testing.T, text string, opts uint16) {
 		cfg := DefaultTokenizerConfig()
 		if opts != 0 {
-			// One bit per option, two bits of MaxRepeat, two of lexicon.
+			// One bit per option, two bits of MaxRepeat, two of lexicon,
+			// the top bit a negation scope of 2.
 			cfg = TokenizerConfig{
 				Lowercase: opts&1 != 0, HTML: opts&2 != 0, Escapes: opts&4 != 0, URLs: opts&8 != 0,
 				Mentions: opts&16 != 0, Numbers: opts&32 != 0, Emoticons: opts&64 != 0, Emoji: opts&128 != 0,
 				Punct: opts&256 != 0, Negation: opts&512 != 0, MaxRepeat: int(opts>>10) & 3,
-				Stem: opts&(1<<12) != 0,
+				Stem: opts&(1<<12) != 0, NegationScope: int(opts>>15) * 2,
 			}
 			switch opts >> 13 & 3 {
 			case 1:

@@ -42,6 +42,11 @@ type TokenizerConfig struct {
 	// nobody, none, nowhere, neither, nor or any word ending in n't, up to
 	// the next clause punctuation or "but", as negated ("NOT_good").
 	Negation bool `json:"negation"`
+	// NegationScope, above 0, ends a negation after that many words even
+	// where no punctuation comes ("not a good movie at all" marks "a",
+	// "good" and "movie" at 3); 0 runs it to the punctuation. Long
+	// unpunctuated sentences otherwise mark everything after a "not".
+	NegationScope int `json:"negation_scope,omitempty"`
 	// Lexicon names a built-in sentiment lexicon ("afinn165" or "vader")
 	// whose words add polarity pseudo-tokens; empty means none.
 	Lexicon string `json:"lexicon,omitempty"`
@@ -507,10 +512,15 @@ func (s *Scratch) endWord(cfg *TokenizerConfig, off int, inNeg bool, v uint64) b
 		switch {
 		case (v == 0 || f == 'n' || f == 'c') && isNegator(b):
 			next = true
+			s.negLeft = cfg.NegationScope
 		case len(b) == 3 && b[0] == 'b' && b[1] == 'u' && b[2] == 't':
 			next = false
 		default:
 			tok.neg = inNeg
+			if inNeg && cfg.NegationScope > 0 {
+				s.negLeft--
+				next = s.negLeft > 0
+			}
 		}
 	}
 	// The lexicon knows whole words ("loved"), so look up before stemming.

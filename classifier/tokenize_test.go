@@ -74,6 +74,7 @@ func TestDefaultTokenizerConfig(t *testing.T) {
 // (everything else as in classicTok), so each row shows what the option does.
 func TestTokenizeOptions(t *testing.T) {
 	base := classicTok()
+	scope := func(n int) TokenizerConfig { return withTok(func(c *TokenizerConfig) { c.NegationScope = n }) }
 	cases := []tokCase{
 		// Lowercase: ASCII inline, other scripts through unicode.ToLower.
 		{"lowercase/on/ascii", base, "GREAT Movie", []string{"great", "movie"}},
@@ -166,6 +167,14 @@ func TestTokenizeOptions(t *testing.T) {
 		// With Lowercase off, "Not" at the start of a sentence is still the
 		// negator "not": case folding is a feature choice, negation is grammar.
 		{"negation/on/lowercase-off", withTok(func(c *TokenizerConfig) { c.Lowercase = false }), "Not good", []string{"Not", "NOT_good"}},
+		// NegationScope ends a negation after that many words, before any
+		// punctuation; a new negator starts a new scope.
+		{"negation/scope/3", scope(3), "not a good movie at all", []string{"not", "NOT_a", "NOT_good", "NOT_movie", "at", "all"}},
+		{"negation/scope/renewed", scope(2), "not bad and never boring or dull really", []string{"not", "NOT_bad", "NOT_and", "never", "NOT_boring", "NOT_or", "dull", "really"}},
+		{"negation/scope/non-ascii", scope(1), "not café good", []string{"not", "NOT_café", "good"}},
+		{"negation/scope/long-words", scope(2), "don't particularly appreciate extraordinarily", []string{"don't", "NOT_particularly", "NOT_appreciate", "extraordinarily"}},
+		{"negation/scope/punct-first", scope(5), "not good. great", []string{"not", "NOT_good", "great"}},
+		{"negation/scope/0", scope(0), "not a good movie at all", []string{"not", "NOT_a", "NOT_good", "NOT_movie", "NOT_at", "NOT_all"}},
 
 		// Stem strips -'s -ing -ed -ly -es -s when a stem of 4+ letters is left.
 		{"stem/on", withTok(func(c *TokenizerConfig) { c.Stem = true }), "watching watched watches quickly movie's films class",
@@ -259,6 +268,7 @@ func allOptionConfigs() []TokenizerConfig {
 	all := TokenizerConfig{
 		Lowercase: true, HTML: true, Escapes: true, URLs: true, Mentions: true, Numbers: true,
 		Emoticons: true, Emoji: true, MaxRepeat: 2, Punct: true, Negation: true,
+		NegationScope: 3,
 	}
 	all.Stem, all.Lexicon = true, "afinn165"
 	out := []TokenizerConfig{def, classicTok(), {}, all}
@@ -274,6 +284,7 @@ func allOptionConfigs() []TokenizerConfig {
 		func(c *TokenizerConfig) { c.MaxRepeat = 0 },
 		func(c *TokenizerConfig) { c.Punct = !c.Punct },
 		func(c *TokenizerConfig) { c.Negation = !c.Negation },
+		func(c *TokenizerConfig) { c.NegationScope = 2 },
 		func(c *TokenizerConfig) { c.Stem = !c.Stem },
 		func(c *TokenizerConfig) {
 			if c.Lexicon == "" {

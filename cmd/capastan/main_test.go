@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/capastan/capastan/classifier"
 )
 
 // capastan runs one command line in-process.
@@ -137,6 +139,16 @@ func TestTrainEvalPredict(t *testing.T) {
 	if !bytes.Equal(refined[0], refined[1]) || bytes.Equal(refined[0], a) {
 		t.Error("train -epochs 2: two trainings differ, or they equal the plain model")
 	}
+	// A tokenizer option reaches the model file and its tokenizer.
+	scoped := filepath.Join(dir, "scoped.cpst")
+	if code, _, errs := capastan(t, "", "train", "-data", data, "-out", scoped, "-negation-scope", "2"); code != 0 {
+		t.Fatalf("train -negation-scope exit %d: %s", code, errs)
+	}
+	if m, err := classifier.Load(scoped); err != nil {
+		t.Error(err)
+	} else if got := m.Config().Tokenizer.NegationScope; got != 2 {
+		t.Errorf("train -negation-scope 2: the model's negation scope is %d", got)
+	}
 
 	code, out, errs := capastan(t, "", "eval", "-model", model, "-data", data, "-json")
 	if code != 0 {
@@ -194,6 +206,7 @@ func TestErrors(t *testing.T) {
 		{"one class", []string{"train", "-data", oneClass, "-out", filepath.Join(dir, "x.cpst")}, 1, "at least 2 are needed"},
 		{"bad option", []string{"train", "-data", oneClass, "-out", "x", "-ngrams", "7"}, 1, "ngrams must be 1, 2 or 3"},
 		{"bad epochs", []string{"train", "-data", oneClass, "-out", "x", "-epochs", "500"}, 1, "epochs must be in [0, 100]"},
+		{"bad negation scope", []string{"train", "-data", oneClass, "-out", "x", "-negation-scope", "-1"}, 1, "negation_scope must be in [0, 1000]"},
 		{"missing model", []string{"predict", "-model", filepath.Join(dir, "none.cpst"), "x"}, 1, "none.cpst"},
 		{"not a model", []string{"predict", "-model", garbage, "x"}, 1, "garbage.cpst"},
 		{"missing data", []string{"eval", "-data", filepath.Join(dir, "none.jsonl")}, 1, "none.jsonl"},

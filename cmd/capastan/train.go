@@ -71,6 +71,7 @@ func runTrain(ctx context.Context, args []string, sio stdio) error {
 	fs.StringVar(&tk.LexiconNegation, "lexicon-negation", tk.LexiconNegation, `tokenizer: what negation does to a lexicon pseudo-token: flip (opposite polarity, weaker, as VADER) or mark (NOT_ like any token)`)
 	fs.BoolVar(&tk.Stem, "stem", tk.Stem, "tokenizer: strip common English suffixes (-s, -'s, -es, -ed, -ing, -ly)")
 	fs.BoolVar(&tk.Negation, "negation", tk.Negation, "tokenizer: mark words after a negation")
+	fs.IntVar(&tk.NegationScope, "negation-scope", tk.NegationScope, "tokenizer: words a negation marks at most (0 = up to the next punctuation)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
