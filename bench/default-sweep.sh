@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Sweeps the smoothing and the learning rate of the shipped model's
-# discriminative passes on development data the model is not trained on: SemEval's, TweetEval's and
-# SST's dev splits, and 20% of the IMDB, Amazon and RT training splits
-# (reviews whose int(sha1(id), 16) % 100 < 20; Amazon's test split is cut
-# by that rule already, so its dev share hashes id + "/dev"). Each argument
-# is one variant: "ALPHA LEARNING_RATE", three epochs (none at rate 0), the
-# rest of the recipe as in models/default.args. Prints one Markdown table,
-# the one in models/README.md.
+# Sweeps the smoothing, the learning rate of the discriminative passes and
+# the negation scope of the shipped model on development data it is not
+# trained on: SemEval's, TweetEval's and SST's dev splits, and 20% of the
+# IMDB, Amazon and RT training splits (reviews whose int(sha1(id), 16) %
+# 100 < 20; Amazon's test split is cut by that rule already, so its dev
+# share hashes id + "/dev"). Each argument is one variant, "ALPHA RATE
+# [SCOPE]": three epochs (none at rate 0), negation scope 0 unless given,
+# the rest of the recipe as in models/default.args. Prints one Markdown
+# table, the one in models/README.md.
 #
-#   bash bench/default-sweep.sh ["ALPHA RATE"...]   (default: the table's nine)
+#   bash bench/default-sweep.sh ["ALPHA RATE [SCOPE]"...]   (default: the table's ten)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${CAPASTAN_DATASETS:-../shared/datasets}
 rates=("$@")
-[ ${#rates[@]} -gt 0 ] || rates=("1 0" "1 0.1" "1 0.2" "1 0.3" "2 0.2" "2 0.3" "3 0.25" "3 0.3" "4 0.3")
+[ ${#rates[@]} -gt 0 ] || rates=("1 0" "1 0.1" "1 0.3" "2 0.2" "3 0.25" "3 0.3" "4 0.3" "3 0.25 2" "3 0.25 3" "3 0.25 4")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -39,10 +40,10 @@ sets=(
 )
 declare -A cell
 for v in "${rates[@]}"; do
-  read -r alpha lr <<<"$v"
+  read -r alpha lr scope <<<"$v"
   epochs=3
   [ "$lr" = 0 ] && epochs=0
-  bin/capastan train -quiet -min-df 2 -alpha "$alpha" -epochs "$epochs" -learning-rate "$lr" \
+  bin/capastan train -quiet -min-df 2 -alpha "$alpha" -epochs "$epochs" -learning-rate "$lr" -negation-scope "${scope:-0}" \
     -data "$D/semeval2017-task4a/train.jsonl,$D/sst5/train.jsonl" -out "$tmp/m.cpst"
   for s in "${sets[@]}"; do
     IFS='|' read -r label file metric among <<<"$s"
@@ -52,7 +53,7 @@ for v in "${rates[@]}"; do
   done
 done
 
-printf '| dev set (alpha, rate) |'; printf ' %s |' "${rates[@]}"; echo
+printf '| dev set (alpha, rate, scope) |'; printf ' %s |' "${rates[@]}"; echo
 printf '|---|'; printf -- '---|%.0s' "${rates[@]}"; echo
 for s in "${sets[@]}"; do
   IFS='|' read -r label _ <<<"$s"
