@@ -186,7 +186,12 @@ func (w *Worker) runExactlyOnce(ctx context.Context, opts []kgo.Opt) error {
 	// and resumes from the committed offsets. Nothing past them was
 	// committed, so nothing is lost or doubled.
 	return w.restarting(ctx, "transactional session failed; starting a new one", 5*w.cfg.RetryBackoff,
-		func() error { return w.transactLoop(ctx, opts) })
+		func() error {
+			if err := w.endLeftoverTransaction(ctx); err != nil && ctx.Err() == nil {
+				w.log.Warn("could not end this transactional id's leftover transaction; starting the session anyway", "err", err)
+			}
+			return w.transactLoop(ctx, opts)
+		})
 }
 
 // restarting runs loop until ctx ends or it fails fatally, starting it
