@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -32,13 +31,9 @@ import (
 // Offsets left pending by another worker's transactional id are that
 // worker's to end; this only ever touches the worker's own.
 func (w *Worker) endLeftoverTransaction(ctx context.Context) error {
-	opts, err := w.cfg.Conn.FranzOpts()
+	cl, err := w.plainClient()
 	if err != nil {
 		return fmt.Errorf("leftover transaction: %w", err)
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("leftover transaction: client: %w", err)
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.TransactionTimeout+10*time.Second)

@@ -1,7 +1,12 @@
 package consumer
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,12 +40,9 @@ func leaveTransaction(t *testing.T, brokers []string, inID [16]byte, txid, group
 	}
 	cancel()
 	member.Close()
-	check := func(what string, code int16, err error) {
+	check := func(what string, code int16) {
 		t.Helper()
-		if err == nil {
-			err = kerr.ErrorForCode(code)
-		}
-		if err != nil {
+		if err := kerr.ErrorForCode(code); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
@@ -52,14 +54,14 @@ func leaveTransaction(t *testing.T, brokers []string, inID [16]byte, txid, group
 	if err != nil {
 		t.Fatalf("init producer id: %v", err)
 	}
-	check("init producer id", ir.ErrorCode, nil)
+	check("init producer id", ir.ErrorCode)
 	add := kmsg.NewPtrAddOffsetsToTxnRequest()
 	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txid, ir.ProducerID, ir.ProducerEpoch, group
 	ar, err := add.RequestWith(ctx, cl)
 	if err != nil {
 		t.Fatalf("add offsets to txn: %v", err)
 	}
-	check("add offsets to txn", ar.ErrorCode, nil)
+	check("add offsets to txn", ar.ErrorCode)
 	commit := kmsg.NewPtrTxnOffsetCommitRequest()
 	commit.TransactionalID, commit.Group = txid, group
 	commit.ProducerID, commit.ProducerEpoch, commit.Generation = ir.ProducerID, ir.ProducerEpoch, -1
@@ -77,7 +79,7 @@ func leaveTransaction(t *testing.T, brokers []string, inID [16]byte, txid, group
 	}
 	for _, rt := range cr.Topics {
 		for _, rp := range rt.Partitions {
-			check("txn offset commit", rp.ErrorCode, nil)
+			check("txn offset commit", rp.ErrorCode)
 		}
 	}
 	// The group's offsets are now unstable: what a new session reads
@@ -130,4 +132,60 @@ func TestWorkerLeftoverTransaction(t *testing.T) {
 	waitConsumed(t, w, int64(n+len(poison))) // fails after 20 s
 	t.Logf("every review consumed %s after the start", time.Since(start).Round(time.Millisecond))
 	checkOutputs(t, brokers, n, true)
+}
+
+// lockedBuffer is a log destination the worker's goroutines and the test
+// share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestWorkerLeftoverTransactionRefused (exactly-once): when the broker
+// refuses the clean-up of the leftover transaction (here the first
+// InitProducerID of the worker's transactional id, with an error that is
+// not retried), the worker says so and starts its session anyway: every
+// review is labeled once.
+func TestWorkerLeftoverTransactionRefused(t *testing.T) {
+	c := kafkatest.FakeCluster(t, streamTopics)
+	var refused atomic.Int32
+	c.ControlKey(kmsg.InitProducerID.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		ir := req.(*kmsg.InitProducerIDRequest)
+		if ir.TransactionalID == nil || *ir.TransactionalID != "tx-refused" || refused.Add(1) > 1 {
+			return nil, nil, false
+		}
+		resp := ir.ResponseKind().(*kmsg.InitProducerIDResponse)
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return resp, nil, true
+	})
+	brokers := c.ListenAddrs()
+	const n = 300
+	produceInput(t, brokers, n)
+	w := newWorker(t, brokers, ExactlyOnce, "tx-refused")
+	var logs lockedBuffer
+	w.log = slog.New(slog.NewTextHandler(&logs, nil))
+	stop := runWorker(t, w)
+	defer stop()
+	waitConsumed(t, w, int64(n+len(poison)))
+	checkOutputs(t, brokers, n, true)
+	if refused.Load() < 2 {
+		t.Errorf("%d InitProducerID requests for the worker's id: the session never initialised its own producer", refused.Load())
+	}
+	if !strings.Contains(logs.String(), "could not end this transactional id's leftover transaction") ||
+		!strings.Contains(logs.String(), "TRANSACTIONAL_ID_AUTHORIZATION_FAILED") {
+		t.Errorf("the refused clean-up was not logged:\n%s", logs.String())
+	}
 }

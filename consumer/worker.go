@@ -222,15 +222,26 @@ func (w *Worker) restarting(ctx context.Context, msg string, pause time.Duration
 // admin returns an admin client on the worker's connection settings, to
 // be closed by the caller.
 func (w *Worker) admin() (*kadm.Client, error) {
+	cl, err := w.plainClient()
+	if err != nil {
+		return nil, err
+	}
+	return kadm.NewClient(cl), nil
+}
+
+// plainClient returns a client on the worker's connection settings with
+// no group and no transactional id, for one-off requests; the caller
+// closes it.
+func (w *Worker) plainClient() (*kgo.Client, error) {
 	opts, err := w.cfg.Conn.FranzOpts()
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("worker: admin client: %w", err)
+		return nil, fmt.Errorf("worker: kafka client: %w", err)
 	}
-	return kadm.NewClient(cl), nil
+	return cl, nil
 }
 
 // leaveStatic removes this worker's static group membership (InstanceID)
