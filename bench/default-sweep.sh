@@ -13,8 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${CAPASTAN_DATASETS:-../shared/datasets}
-rates=("$@")
-[ ${#rates[@]} -gt 0 ] || rates=("1 0" "1 0.1" "1 0.3" "2 0.2" "3 0.25" "3 0.3" "4 0.3" "3 0.25 2" "3 0.25 3" "3 0.25 4")
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=("1 0" "1 0.1" "1 0.3" "2 0.2" "3 0.25" "3 0.3" "4 0.3" "3 0.25 2" "3 0.25 3" "3 0.25 4")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -39,7 +39,7 @@ sets=(
   "RT 20%, restricted accuracy|$tmp/rt-polarity.jsonl|accuracy|negative,positive"
 )
 declare -A cell
-for v in "${rates[@]}"; do
+for v in "${variants[@]}"; do
   read -r alpha lr scope <<<"$v"
   epochs=3
   [ "$lr" = 0 ] && epochs=0
@@ -53,11 +53,11 @@ for v in "${rates[@]}"; do
   done
 done
 
-printf '| dev set (alpha, rate, scope) |'; printf ' %s |' "${rates[@]}"; echo
-printf '|---|'; printf -- '---|%.0s' "${rates[@]}"; echo
+printf '| dev set (alpha, rate, scope) |'; printf ' %s |' "${variants[@]}"; echo
+printf '|---|'; printf -- '---|%.0s' "${variants[@]}"; echo
 for s in "${sets[@]}"; do
   IFS='|' read -r label _ <<<"$s"
   printf '| %s |' "$label"
-  for v in "${rates[@]}"; do printf ' %s |' "${cell["$label|$v"]}"; done
+  for v in "${variants[@]}"; do printf ' %s |' "${cell["$label|$v"]}"; done
   echo
 done
