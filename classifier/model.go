@@ -177,6 +177,12 @@ func (m *Model) classifyWith(s *Scratch, p *Prediction, text string) {
 }
 
 // score sums the weights of s.feats into s.scores.
+//
+// Two and three classes, nearly every model, are unrolled: the sums live
+// in the locals a0..a2 (registers) rather than in s.scores, and each
+// feature's weights are read with one bounds check. The additions happen
+// in the same order as the general loop's, so the scores are the same to
+// the bit.
 func (m *Model) score(s *Scratch) {
 	k := len(m.classes)
 	if cap(s.scores) < k {
@@ -184,6 +190,7 @@ func (m *Model) score(s *Scratch) {
 	}
 	scores := s.scores[:k]
 	copy(scores, m.offset)
+	s.scores = scores
 	binary := m.cfg.Binary
 	if binary {
 		s.resetSeen(len(s.feats))
@@ -191,19 +198,36 @@ func (m *Model) score(s *Scratch) {
 	// Lexicon pseudo-tokens (the tail of feats) count every time: three
 	// strongly negative words say more than one.
 	dedup := len(s.feats) - len(s.lexToks)
+	a0, a1, a2 := scores[0], scores[1], 0.0
+	if k == 3 {
+		a2 = scores[2]
+	}
 	if m.cfg.HashBits > 0 {
 		mask := uint64(1)<<m.cfg.HashBits - 1
+		weights := m.weights
 		for j, f := range s.feats {
 			row := f & mask
 			if binary && j < dedup && !s.firstSight(uint32(row)) {
 				continue
 			}
-			w := m.weights[int(row)*k : int(row)*k+k]
-			for c := range scores {
-				scores[c] += float64(w[c])
+			base := int(row) * k
+			switch k {
+			case 2:
+				w := weights[base : base+2 : base+2]
+				a0 += float64(w[0])
+				a1 += float64(w[1])
+			case 3:
+				w := weights[base : base+3 : base+3]
+				a0 += float64(w[0])
+				a1 += float64(w[1])
+				a2 += float64(w[2])
+			default:
+				for c, w := range weights[base : base+k] {
+					scores[c] += float64(w)
+				}
 			}
 		}
-		s.scores = scores
+		keepSums(scores, a0, a1, a2)
 		return
 	}
 	table, mask, stride := m.table, m.mask, m.stride
@@ -239,19 +263,36 @@ func (m *Model) score(s *Scratch) {
 			continue
 		}
 		base := int(i)*stride + 1
-		if k == 3 { // the common case, unrolled
-			a, b := table[base], table[base+1]
-			scores[0] += float64(math.Float32frombits(uint32(a)))
-			scores[1] += float64(math.Float32frombits(uint32(a >> 32)))
-			scores[2] += float64(math.Float32frombits(uint32(b)))
-			continue
-		}
-		for c := range scores {
-			word := table[base+c/2]
-			scores[c] += float64(math.Float32frombits(uint32(word >> (32 * uint(c%2)))))
+		switch k {
+		case 2:
+			a := table[base]
+			a0 += float64(math.Float32frombits(uint32(a)))
+			a1 += float64(math.Float32frombits(uint32(a >> 32)))
+		case 3:
+			w := table[base : base+2 : base+2]
+			a0 += float64(math.Float32frombits(uint32(w[0])))
+			a1 += float64(math.Float32frombits(uint32(w[0] >> 32)))
+			a2 += float64(math.Float32frombits(uint32(w[1])))
+		default:
+			for c := range scores {
+				word := table[base+c/2]
+				scores[c] += float64(math.Float32frombits(uint32(word >> (32 * uint(c%2)))))
+			}
 		}
 	}
-	s.scores = scores
+	keepSums(scores, a0, a1, a2)
+}
+
+// keepSums stores score's unrolled sums; with more than three classes
+// score summed into scores directly.
+func keepSums(scores []float64, a0, a1, a2 float64) {
+	switch len(scores) {
+	case 3:
+		scores[2] = a2
+		fallthrough
+	case 2:
+		scores[0], scores[1] = a0, a1
+	}
 }
 
 // finish turns s.scores into probabilities with a numerically safe softmax.

@@ -561,6 +561,55 @@ func TestExplainAddsUp(t *testing.T) {
 	}
 }
 
+// TestScoreMatchesReference: score's unrolled two- and three-class loops
+// and its general loop give, to the bit, the sum a plain reading of the
+// model gives: the offset plus each known feature's weights, in feature
+// order, n-grams once per document in a Binary model.
+func TestScoreMatchesReference(t *testing.T) {
+	data := map[string][][]labeled{
+		"2 classes": {sentimentTrain},
+		"3 classes": {sentimentTrain, neutralTrain},
+		"5 classes": {topicTrain},
+	}
+	configs := map[string]func(*Config){
+		"binary":        nil,
+		"counts":        func(c *Config) { c.Binary = false },
+		"hashed":        func(c *Config) { c.HashBits = 10 },
+		"hashed-counts": func(c *Config) { c.HashBits = 10; c.Binary = false },
+		"trigrams":      func(c *Config) { c.NGrams = 3 },
+	}
+	texts := []string{"", "great great great", "the team won; not a great match, awful rain", typicalReview}
+	for dn, d := range data {
+		for cn, set := range configs {
+			t.Run(dn+"/"+cn, func(t *testing.T) {
+				m := trainOn(t, testConfig(set), d...)
+				var s Scratch
+				for _, text := range texts {
+					s.tokenize(&m.cfg.Tokenizer, text)
+					s.features(m.cfg.NGrams)
+					want := append([]float64(nil), m.offset...)
+					seen := map[uint32]bool{}
+					dedup := len(s.feats) - len(s.lexToks)
+					for j, f := range s.feats {
+						w, slot, ok := m.rowWeights(f)
+						if !ok || m.cfg.Binary && j < dedup && seen[slot] {
+							continue
+						}
+						seen[slot] = true
+						for c := range want {
+							want[c] += w[c]
+						}
+					}
+					m.score(&s)
+					if !slices.Equal(s.scores, want) {
+						t.Errorf("%q: score %v, reference %v", text, s.scores, want)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestExplainCounts: a repeated word counts once in a binary model and
 // once per occurrence in a counts model.
 func TestExplainCounts(t *testing.T) {
