@@ -50,18 +50,27 @@ func filterBit(h uint64) (word, bit uint64) {
 
 var lexTokens = [...]string{"<lex:pos>", "<lex:strongpos>", "<lex:neg>", "<lex:strongneg>"}
 
+// lexHashes[i][neg] is hashToken(lexTokens[i], neg), computed once: every
+// lexicon hit would otherwise hash the same few strings again.
+var lexHashes = func() (h [len(lexTokens)][2]uint64) {
+	for i, t := range lexTokens {
+		h[i][0] = hashToken([]byte(t), false)
+		h[i][1] = hashToken([]byte(t), true)
+	}
+	return h
+}()
+
 // LexiconNegationFlip is the TokenizerConfig.LexiconNegation that flips
 // negated lexicon pseudo-tokens.
 const LexiconNegationFlip = "flip"
 
 // flipLexToken is a negated pseudo-token's opposite, one step weaker: a
 // negated strong word ("not terrible") is a weak one of the other side.
-func flipLexToken(t string) string {
-	switch t {
-	case "<lex:pos>", "<lex:strongpos>":
-		return "<lex:neg>"
+func flipLexToken(i int) int {
+	if i <= 1 { // <lex:pos>, <lex:strongpos>
+		return 2 // <lex:neg>
 	}
-	return "<lex:pos>"
+	return 0 // <lex:pos>
 }
 
 // lexiconLoaders builds each lexicon once, on first use; the tables are
@@ -156,12 +165,20 @@ func (l *lexicon) slot(h uint64) uint64 {
 
 // lookup returns the pseudo-token for a token hash, or "", and how many
 // times it counts.
-func (l *lexicon) lookup(h uint64) (string, int) {
+func (l *lexicon) lookup(h uint64) (int, int) {
 	if w, b := filterBit(h); l.filter[w]&b == 0 {
-		return "", 0
+		return -1, 0
 	}
 	if v := uint8(l.slots[l.slot(h)]); v != 0 {
-		return lexTokens[v&15-1], int(v >> 4)
+		return int(v&15 - 1), int(v >> 4)
 	}
-	return "", 0
+	return -1, 0
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -371,16 +371,17 @@ func (s *Scratch) emit(t string, neg bool) {
 
 // lexicon adds the lexicon pseudo-token of a token, if it has one.
 func (s *Scratch) lexicon(plain uint64, neg bool) {
-	t, reps := s.lex.lookup(plain)
-	if t == "" {
+	i, reps := s.lex.lookup(plain)
+	if i < 0 {
 		return
 	}
 	if neg && s.lexFlip {
-		t, reps, neg = flipLexToken(t), max(1, int(float64(reps)*0.74+0.5)), false
+		i, reps, neg = flipLexToken(i), max(1, int(float64(reps)*0.74+0.5)), false
 	}
+	t := lexTokens[i]
 	off := len(s.buf)
 	s.buf = append(s.buf, t...)
-	tok := token{off: uint32(off), n: uint32(len(t)), neg: neg, hash: hashToken(s.buf[off:], neg)}
+	tok := token{off: uint32(off), n: uint32(len(t)), neg: neg, hash: lexHashes[i][b2i(neg)]}
 	for ; reps > 0; reps-- {
 		s.lexToks = append(s.lexToks, tok)
 	}
@@ -532,7 +533,9 @@ func (s *Scratch) endWord(cfg *TokenizerConfig, off int, inNeg bool, v uint64) b
 			plain = hashToken(b, false)
 		}
 	}
-	if cfg.Stem {
+	// stem only cuts words of five bytes or more ending in s, g, d or y;
+	// checked here, the call is skipped for four words in five.
+	if n := len(b); cfg.Stem && n >= 5 && (b[n-1] == 's' || b[n-1] == 'g' || b[n-1] == 'd' || b[n-1] == 'y') {
 		b = stem(b) // only ever cuts a suffix
 		s.buf = s.buf[:off+len(b)]
 	}
