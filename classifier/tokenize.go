@@ -314,7 +314,8 @@ func (s *Scratch) tokenize(cfg *TokenizerConfig, text string) {
 			i, inNeg = s.wordLoop(cfg, text, i, inNeg)
 			continue
 		}
-		if cfg.Emoticons {
+		// Only bytes that start an emoticon are worth emoticonAt's call.
+		if cfg.Emoticons && len(emoticonsByFirst[c]) > 0 {
 			if e, w := emoticonAt(text, i); w > 0 {
 				s.emit(e, false)
 				i += w
@@ -508,10 +509,12 @@ func (s *Scratch) endWord(cfg *TokenizerConfig, off int, inNeg bool, v uint64) b
 	if cfg.Negation {
 		// A short ASCII word can only be a negator if it starts with n or
 		// c ("not", "cannot"; "n't" needs an apostrophe): one byte of v
-		// rules out most words without a call.
+		// rules out most words without a call. Any other word longer
+		// than seven bytes must end in "n't".
 		f := byte(v) | 0x20
+		maybe := f == 'n' || f == 'c' || v == 0 && (full <= 7 || b[full-1]|0x20 == 't')
 		switch {
-		case (v == 0 || f == 'n' || f == 'c') && isNegator(b):
+		case maybe && isNegator(b):
 			next = true
 			s.negLeft = cfg.NegationScope
 		case len(b) == 3 && b[0] == 'b' && b[1] == 'u' && b[2] == 't':
