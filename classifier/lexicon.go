@@ -163,8 +163,8 @@ func (l *lexicon) slot(h uint64) uint64 {
 	}
 }
 
-// lookup returns the pseudo-token for a token hash, or "", and how many
-// times it counts.
+// lookup returns the index in lexTokens of a token hash's pseudo-token,
+// or -1, and how many times it counts.
 func (l *lexicon) lookup(h uint64) (int, int) {
 	if w, b := filterBit(h); l.filter[w]&b == 0 {
 		return -1, 0
