@@ -543,7 +543,11 @@ func TestFirstOffsets(t *testing.T) {
 // a commit is still in flight when the worker stops or loses partitions.
 func slowCommits(c *kfake.Cluster, d time.Duration) { slowRequests(c, kmsg.OffsetCommit, d) }
 
-// slowRequests makes the broker answer every request of key d late.
+// slowRequests makes the broker answer every request of key d late. Its
+// cluster must be a slowCluster: kfake's in-order sleep queue, the
+// default, races with itself when one request on a connection is put to
+// sleep just as the previous one is dequeued (the race detector caught
+// it in TestWorkerRebalanceMidStream, whose produces sleep back to back).
 func slowRequests(c *kfake.Cluster, key kmsg.Key, d time.Duration) {
 	c.ControlKey(key.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -677,12 +681,21 @@ func rejectProduce(pr *kmsg.ProduceRequest) *kmsg.ProduceResponse {
 	return resp
 }
 
+// slowCluster is the fake broker for slowRequests. With
+// kfake.SleepOutOfOrder a sleeping request does not hold up the other
+// requests of its connection inside the broker, which answers them still
+// in order, and only sleeping requests enter kfake's sleep set, whose
+// wake-ups go to one waiter each.
+func slowCluster(t *testing.T) *kfake.Cluster {
+	return kafkatest.FakeCluster(t, streamTopics, kfake.SleepOutOfOrder())
+}
+
 // slowCommitWorker runs an at-least-once worker over n reviews (and the
 // poison pills) on a broker that answers offset commits 300 ms late, and
 // returns once the worker has consumed them all: its last commit is then
 // still in flight.
 func slowCommitWorker(t *testing.T, n int) ([]string, *Worker, func()) {
-	c := kafkatest.FakeCluster(t, streamTopics)
+	c := slowCluster(t)
 	slowCommits(c, 300*time.Millisecond)
 	brokers := c.ListenAddrs()
 	produceInput(t, brokers, n)
@@ -712,7 +725,7 @@ func waitConsumed(t *testing.T, w *Worker, total int64) {
 // stream is still going, with their offsets committed, so no review is
 // labeled twice and every one is labeled.
 func TestWorkerRebalanceMidStream(t *testing.T) {
-	c := kafkatest.FakeCluster(t, streamTopics)
+	c := slowCluster(t)
 	const commitDelay, batch = 40 * time.Millisecond, 50
 	slowCommits(c, commitDelay)
 	brokers := c.ListenAddrs()

@@ -20,14 +20,14 @@ func Cluster(t testing.TB, topics map[string]int32) []string {
 }
 
 // FakeCluster is Cluster returning the broker itself, for tests that
-// control its answers (ControlKey).
-func FakeCluster(t testing.TB, topics map[string]int32) *kfake.Cluster {
+// control its answers (ControlKey); extra options follow the defaults.
+func FakeCluster(t testing.TB, topics map[string]int32, extra ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
 	opts := []kfake.Opt{kfake.NumBrokers(1)}
 	for name, partitions := range topics {
 		opts = append(opts, kfake.SeedTopics(partitions, name))
 	}
-	c, err := kfake.NewCluster(opts...)
+	c, err := kfake.NewCluster(append(opts, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
