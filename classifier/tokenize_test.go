@@ -472,6 +472,29 @@ func stemRules(b []byte) []byte {
 	return b
 }
 
+// TestIsNegator covers the negators, words that only look like them, and
+// the long words isNegator turns away before its switch (only an "n't"
+// word is longer than seven bytes).
+func TestIsNegator(t *testing.T) {
+	cases := []struct {
+		word string
+		want bool
+	}{
+		{"no", true}, {"not", true}, {"nor", true}, {"never", true}, {"none", true},
+		{"cannot", true}, {"nobody", true}, {"nothing", true}, {"neither", true}, {"nowhere", true},
+		{"Not", true}, {"NEVER", true}, {"n't", true}, {"don't", true}, {"DON'T", true},
+		{"couldn't", true}, {"shouldn't", true}, {"SHOULDN'T", true}, {"wouldn't've", false},
+		{"n", false}, {"now", false}, {"note", false}, {"notable", false}, {"nothings", false},
+		{"nevertheless", false}, {"important", false}, {"excellent", false}, {"brilliant", false},
+		{"cant", false}, {"can", false}, {"", false},
+	}
+	for _, tc := range cases {
+		if got := isNegator([]byte(tc.word)); got != tc.want {
+			t.Errorf("isNegator(%q) = %v, want %v", tc.word, got, tc.want)
+		}
+	}
+}
+
 func TestStemMatchesRules(t *testing.T) {
 	// Every word of up to 7 letters over an alphabet holding each suffix's
 	// letters, plus the words of a review.
