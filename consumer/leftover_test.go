@@ -1,11 +1,9 @@
 package consumer
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -134,25 +132,6 @@ func TestWorkerLeftoverTransaction(t *testing.T) {
 	checkOutputs(t, brokers, n, true)
 }
 
-// lockedBuffer is a log destination the worker's goroutines and the test
-// share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestWorkerLeftoverTransactionRefused (exactly-once): when the broker
 // refuses the clean-up of the leftover transaction (here the first
 // InitProducerID of the worker's transactional id, with an error that is
@@ -175,7 +154,7 @@ func TestWorkerLeftoverTransactionRefused(t *testing.T) {
 	const n = 300
 	produceInput(t, brokers, n)
 	w := newWorker(t, brokers, ExactlyOnce, "tx-refused")
-	var logs lockedBuffer
+	var logs kafkatest.SyncBuffer
 	w.log = slog.New(slog.NewTextHandler(&logs, nil))
 	stop := runWorker(t, w)
 	defer stop()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,7 +116,7 @@ func TestDev(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb kafkatest.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"dev", "-port", strconv.Itoa(port), "-http-addr", "127.0.0.1:0"}, stdio{strings.NewReader(""), &out, &errb})
@@ -194,25 +192,6 @@ func TestDev(t *testing.T) {
 	if !strings.Contains(out.String(), "in-process Kafka broker on "+brokers) || !strings.Contains(errb.String(), "worker stopped") {
 		t.Errorf("dev printed %q and logged %q", out.String(), errb.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a
-// running command and the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestTailNonJSON: a record whose value is not JSON (a dead letter of

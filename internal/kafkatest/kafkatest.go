@@ -1,6 +1,7 @@
 // Package kafkatest holds the Kafka helpers the tests share: an in-process
-// cluster, a read_committed reader that waits for records, and what tests
-// that control the cluster's answers need to recognise a request.
+// cluster, a read_committed reader that waits for records, what tests
+// that control the cluster's answers need to recognise a request, and a
+// buffer for the logs of a running worker or command.
 package kafkatest
 
 import (
