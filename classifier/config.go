@@ -58,6 +58,14 @@ type Config struct {
 	// on held-out data to undo the pull of a majority class (for example
 	// to maximise macro-averaged recall); empty means no bias.
 	ClassBias []float64 `json:"class_bias,omitempty"`
+	// NeutralMargin, when above 0, answers "neutral" when the most
+	// probable class is another one and leads the next class other than
+	// neutral by less than this much probability: "positive 0.45,
+	// negative 0.35" is a mixed opinion, not a positive one. The
+	// probabilities are left as they are, so the label is then not the
+	// most probable class. It needs a class named "neutral" and at least
+	// three classes. 0 means the most probable class always wins.
+	NeutralMargin float64 `json:"neutral_margin,omitempty"`
 	// Classes fixes the class order; empty means the sorted labels found in
 	// the training data.
 	Classes []string `json:"classes,omitempty"`
@@ -100,6 +108,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("learning_rate must be in [0, 10], got %v", c.LearningRate)
 	case c.Temperature < 0 || c.Temperature > 1e6 || c.Temperature != c.Temperature:
 		return fmt.Errorf("temperature must be in [0, 1e6], got %v", c.Temperature)
+	case c.NeutralMargin < 0 || c.NeutralMargin >= 1 || c.NeutralMargin != c.NeutralMargin:
+		return fmt.Errorf("neutral_margin must be in [0, 1), got %v", c.NeutralMargin)
 	case c.Tokenizer.MaxRepeat < 0:
 		return fmt.Errorf("max_repeat must be >= 0, got %d", c.Tokenizer.MaxRepeat)
 	case c.Tokenizer.NegationScope < 0 || c.Tokenizer.NegationScope > 1000:

@@ -112,6 +112,18 @@ func (m *Model) WithClassBias(bias []float64) (*Model, error) {
 	return newModel(cfg, m.classes, m.logPrior, m.keys, m.weights, m.vocab, m.meta)
 }
 
+// WithNeutralMargin returns a copy of m that answers neutral for texts
+// whose other classes are within margin of each other (see
+// Config.NeutralMargin); 0 turns the rule off.
+func (m *Model) WithNeutralMargin(margin float64) (*Model, error) {
+	cfg := m.cfg
+	cfg.NeutralMargin = margin
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return newModel(cfg, m.classes, m.logPrior, m.keys, m.weights, m.vocab, m.meta)
+}
+
 // MarshalBinary encodes the model in the file format. The same model
 // always encodes to the same bytes.
 func (m *Model) MarshalBinary() ([]byte, error) {

@@ -85,6 +85,10 @@ func TestFormatRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mixed, err := trainOn(t, testConfig(nil), sentimentTrain, neutralTrain).WithNeutralMargin(0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
 	models := []struct {
 		name string
 		m    *Model
@@ -92,6 +96,7 @@ func TestFormatRoundTrip(t *testing.T) {
 		{"exact", base},
 		{"metadata", base.WithMetadata(meta)},
 		{"bias-temperature", hot},
+		{"neutral-margin", mixed},
 		{"hashed", trainOn(t, testConfig(func(c *Config) { c.HashBits = 10 }), sentimentTrain)},
 		{"complement-3class", trainOn(t, testConfig(func(c *Config) { c.Kind = Complement; c.NGrams = 3 }), sentimentTrain, neutralTrain)},
 		{"5class-fixed-order", trainOn(t, testConfig(func(c *Config) {

@@ -33,16 +33,23 @@ type Model struct {
 	prefetch bool // table is large enough for score's prefetch pass to pay
 
 	invTemp float64
+	neutral int    // index of the class named "neutral", -1 if none
 	sha     string // SHA-256 of the file it was loaded from
 	pool    sync.Pool
 }
 
+// NeutralClass is the class Config.NeutralMargin answers with.
+const NeutralClass = "neutral"
+
 // Prediction is the answer for one text.
 type Prediction struct {
-	// Index is the position of Label in Model.Classes.
+	// Index is the position of Label in Model.Classes. Label is the most
+	// probable class, or neutral when Config.NeutralMargin finds the text
+	// mixed.
 	Index int
 	Label string
-	// Confidence is Probs[Index].
+	// Confidence is Probs[Index]; after a neutral-margin answer it is
+	// below the most probable class's.
 	Confidence float64
 	// Probs holds one probability per class, in Model.Classes order. They
 	// sum to 1 and are never NaN or Inf.
@@ -89,6 +96,15 @@ func newModel(cfg Config, classes []string, logPrior []float64, keys []uint64, w
 	m.offset = append([]float64(nil), logPrior...)
 	for c, b := range cfg.ClassBias {
 		m.offset[c] += b
+	}
+	m.neutral = -1
+	for c, name := range classes {
+		if name == NeutralClass {
+			m.neutral = c
+		}
+	}
+	if cfg.NeutralMargin > 0 && (m.neutral < 0 || k < 3) {
+		return nil, fmt.Errorf("neutral_margin %v needs a class named %q and at least 3 classes, has %q", cfg.NeutralMargin, NeutralClass, classes)
 	}
 	m.invTemp = 1
 	if cfg.Temperature > 0 {
@@ -307,6 +323,19 @@ func (m *Model) finish(s *Scratch, p *Prediction) {
 	for c := 1; c < k; c++ {
 		if s.scores[c] > s.scores[best] {
 			best = c
+		}
+	}
+	if m.cfg.NeutralMargin > 0 && best != m.neutral {
+		// Compare the winner with the runner-up among the classes other
+		// than neutral: if they are close, the text is mixed.
+		second := -1
+		for c := 0; c < k; c++ {
+			if c != best && c != m.neutral && (second < 0 || p.Probs[c] > p.Probs[second]) {
+				second = c
+			}
+		}
+		if p.Probs[best]-p.Probs[second] < m.cfg.NeutralMargin {
+			best = m.neutral
 		}
 	}
 	p.Index = best

@@ -200,9 +200,25 @@ func checkPrediction(tb testing.TB, m *Model, p Prediction, what string) {
 	if p.Confidence != p.Probs[p.Index] {
 		tb.Errorf("%s: Confidence %v != Probs[Index] %v", what, p.Confidence, p.Probs[p.Index])
 	}
-	if p.Probs[p.Index] < p.Probs[best] {
-		tb.Errorf("%s: Index %d (p=%v) is not the most probable class %d (p=%v)", what, p.Index, p.Probs[p.Index], best, p.Probs[best])
+	if p.Probs[p.Index] >= p.Probs[best] {
+		return
 	}
+	// Only the neutral margin may overrule the most probable class, and
+	// only when that class leads the others but neutral by less than it.
+	if margin := m.Config().NeutralMargin; margin > 0 && classes[p.Index] == NeutralClass {
+		second := 0.0
+		for c, v := range p.Probs {
+			if c != best && classes[c] != NeutralClass {
+				second = max(second, v)
+			}
+		}
+		if p.Probs[best]-second < margin {
+			return
+		}
+		tb.Errorf("%s: neutral answered, but %s leads by %v, over the margin %v", what, classes[best], p.Probs[best]-second, margin)
+		return
+	}
+	tb.Errorf("%s: Index %d (p=%v) is not the most probable class %d (p=%v)", what, p.Index, p.Probs[p.Index], best, p.Probs[best])
 }
 
 // modelVariants are the model shapes every invariant must hold for.
@@ -223,6 +239,7 @@ func modelVariants(tb testing.TB) []struct {
 		{"complement", trainOn(tb, testConfig(func(c *Config) { c.Kind = Complement }), sentimentTrain)},
 		{"complement-counts-3class", trainOn(tb, testConfig(func(c *Config) { c.Kind = Complement; c.Binary = false }), sentimentTrain, neutralTrain)},
 		{"3class", trainOn(tb, testConfig(nil), sentimentTrain, neutralTrain)},
+		{"3class-neutral-margin", trainOn(tb, testConfig(func(c *Config) { c.NeutralMargin = 0.5 }), sentimentTrain, neutralTrain)},
 		{"5class", trainOn(tb, testConfig(nil), topicTrain)},
 		{"cold", trainOn(tb, testConfig(func(c *Config) { c.Temperature = 0.01 }), sentimentTrain)},
 		{"hot", trainOn(tb, testConfig(func(c *Config) { c.Temperature = 1e6 }), sentimentTrain)},
@@ -915,6 +932,10 @@ func TestConfigValidate(t *testing.T) {
 		{"negation-scope-3", func(c *Config) { c.Tokenizer.NegationScope = 3 }, true},
 		{"class-bias-nan", func(c *Config) { c.ClassBias = []float64{0, math.NaN()} }, false},
 		{"class-bias-inf", func(c *Config) { c.ClassBias = []float64{0, math.Inf(1)} }, false},
+		{"neutral-margin-negative", func(c *Config) { c.NeutralMargin = -0.1 }, false},
+		{"neutral-margin-1", func(c *Config) { c.NeutralMargin = 1 }, false},
+		{"neutral-margin-nan", func(c *Config) { c.NeutralMargin = math.NaN() }, false},
+		{"neutral-margin-0.2", func(c *Config) { c.NeutralMargin = 0.2 }, true},
 		{"classes-duplicate", func(c *Config) { c.Classes = []string{"a", "a"} }, false},
 		{"classes-blank", func(c *Config) { c.Classes = []string{"a", " "} }, false},
 	}
@@ -926,6 +947,103 @@ func TestConfigValidate(t *testing.T) {
 		}
 		if _, terr := NewTrainer(cfg); (terr == nil) != tc.ok {
 			t.Errorf("%s: NewTrainer error = %v, want ok %v", tc.name, terr, tc.ok)
+		}
+	}
+}
+
+// TestNeutralMargin: a polar answer whose lead over the other polar class
+// is under the margin becomes neutral; the probabilities stay as they
+// are, a neutral answer stays neutral, and margin 0 changes nothing.
+func TestNeutralMargin(t *testing.T) {
+	base := trainOn(t, testConfig(nil), sentimentTrain, neutralTrain)
+	texts := []string{
+		"great film",                            // clearly positive
+		"a great film with awful acting",        // mixed
+		"terrible but wonderful",                // mixed
+		"the film opens on monday",              // neutral
+		"great, the director was born in spain", // positive, neutral second
+		"",                                      // priors only
+	}
+	neutral := slices.Index(base.Classes(), NeutralClass)
+	flipped := 0
+	for _, text := range texts {
+		want := base.Classify(text)
+		lead := 0.0 // the winner's lead over the runner-up among the other classes
+		if want.Index != neutral {
+			second := 0.0
+			for c, p := range want.Probs {
+				if c != want.Index && c != neutral {
+					second = max(second, p)
+				}
+			}
+			lead = want.Confidence - second
+		}
+		for _, tc := range []struct {
+			name   string
+			margin float64
+			label  string
+		}{
+			{"off", 0, want.Label},
+			{"under the lead", lead * 0.99, want.Label},
+			{"over the lead", lead*1.01 + 1e-9, NeutralClass},
+		} {
+			if tc.margin >= 1 {
+				continue // a lead of about 1: no margin can overrule it
+			}
+			if want.Index == neutral && tc.margin > 0 {
+				tc.label = NeutralClass // already neutral: any margin keeps it
+			}
+			if tc.label == NeutralClass && want.Index != neutral {
+				flipped++
+			}
+			m, err := base.WithNeutralMargin(tc.margin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := m.Classify(text)
+			if got.Label != tc.label || m.Classes()[got.Index] != got.Label || got.Confidence != got.Probs[got.Index] {
+				t.Errorf("%q, margin %s (%.4g): %s (index %d, confidence %.4f), want %s", text, tc.name, tc.margin, got.Label, got.Index, got.Confidence, tc.label)
+			}
+			if !slices.Equal(got.Probs, want.Probs) {
+				t.Errorf("%q, margin %s: probabilities %v, want %v unchanged", text, tc.name, got.Probs, want.Probs)
+			}
+		}
+	}
+	// The mixed texts are what the rule is for: each must have been
+	// turned neutral by some margin.
+	if flipped < 2 {
+		t.Errorf("only %d texts were turned neutral; the test data should give at least the two mixed ones", flipped)
+	}
+}
+
+// TestNeutralMarginNeedsNeutral: the margin is refused for models that
+// have no neutral class to answer with.
+func TestNeutralMarginNeedsNeutral(t *testing.T) {
+	for name, data := range map[string][][]labeled{
+		"2 classes": {sentimentTrain},
+		"5 topics":  {topicTrain},
+	} {
+		m := trainOn(t, testConfig(nil), data...)
+		if _, err := m.WithNeutralMargin(0.2); err == nil || !strings.Contains(err.Error(), `class named "neutral"`) {
+			t.Errorf("%s: WithNeutralMargin(0.2) error = %v, want one naming the missing neutral class", name, err)
+		}
+		if _, err := m.WithNeutralMargin(0); err != nil {
+			t.Errorf("%s: WithNeutralMargin(0) = %v, want no error", name, err)
+		}
+		cfg := testConfig(func(c *Config) { c.NeutralMargin = 0.2 })
+		tr, err := NewTrainer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range data {
+			for _, l := range d {
+				if err := tr.Add(l.text, l.label); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := tr.Model(Metadata{}); err == nil {
+			t.Errorf("%s: training with neutral_margin 0.2 gave a model, want an error", name)
 		}
 	}
 }
