@@ -18,6 +18,7 @@ func runEval(_ context.Context, args []string, sio stdio) error {
 	var (
 		modelPath, data, among, htmlOut string
 		asJSON                          bool
+		margin                          float64
 		df                              dataFlags
 	)
 	df.register(fs)
@@ -26,6 +27,7 @@ func runEval(_ context.Context, args []string, sio stdio) error {
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.StringVar(&among, "among", "", "restrict answers to these classes, e.g. negative,positive for 2-class data")
 	fs.StringVar(&htmlOut, "report", "", "also write a self-contained HTML report to this file")
+	fs.Float64Var(&margin, "neutral-margin", -1, "evaluate with this neutral margin instead of the model's own (see train -neutral-margin)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -35,6 +37,9 @@ func runEval(_ context.Context, args []string, sio stdio) error {
 	}
 	m, err := loadModel(modelPath)
 	if err != nil {
+		return err
+	}
+	if m, err = withMargin(m, margin); err != nil {
 		return err
 	}
 	allowed, err := m.ClassIndices(splitList(among))

@@ -186,11 +186,53 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 }
 
+// TestNeutralMarginFlags: eval and predict -neutral-margin override the model's own
+// rule. Mixed reviews, labeled neutral: the most probable class misses
+// them all, a margin close to 1 answers neutral for all.
+func TestNeutralMarginFlags(t *testing.T) {
+	data := writeFile(t, t.TempDir(), "mixed.jsonl", `{"text":"good but bad","label":"neutral"}
+{"text":"the acting was fine, the story was awful","label":"neutral"}
+{"text":"I loved it, but it was too long and boring","label":"neutral"}
+`)
+	for _, tc := range []struct {
+		margin   string
+		accuracy float64
+	}{{"0", 0}, {"0.99", 1}} {
+		code, out, errs := capastan(t, "", "eval", "-data", data, "-neutral-margin", tc.margin, "-json")
+		if code != 0 {
+			t.Fatalf("eval -neutral-margin %s: exit %d: %s", tc.margin, code, errs)
+		}
+		var rep struct{ Accuracy float64 }
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Accuracy != tc.accuracy {
+			t.Errorf("eval -neutral-margin %s: accuracy %v, want %v", tc.margin, rep.Accuracy, tc.accuracy)
+		}
+	}
+	// predict takes the same flag.
+	const mixed = "I loved it, but it was too long and boring"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"predict", "-neutral-margin", "0", mixed}, `"label":"negative"`},
+		{[]string{"predict", "-neutral-margin", "0.5", mixed}, `"label":"neutral"`},
+		{[]string{"predict", "-neutral-margin", "2", mixed}, "neutral_margin must be in [0, 1)"},
+	} {
+		_, out, errs := capastan(t, "", tc.args...)
+		if !strings.Contains(out+errs, tc.want) {
+			t.Errorf("%q: %s%s, want %s", tc.args, out, errs, tc.want)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.jsonl", "not json\n{\"text\":1}\n")
 	garbage := writeFile(t, dir, "garbage.cpst", "this is not a model")
 	oneClass := writeFile(t, dir, "one.jsonl", `{"text":"a","label":"x"}`+"\n")
+	twoClass := writeFile(t, dir, "two.jsonl", `{"text":"great","label":"positive"}`+"\n"+`{"text":"awful","label":"negative"}`+"\n")
 	tests := []struct {
 		name string
 		args []string
@@ -211,6 +253,8 @@ func TestErrors(t *testing.T) {
 		{"not a model", []string{"predict", "-model", garbage, "x"}, 1, "garbage.cpst"},
 		{"missing data", []string{"eval", "-data", filepath.Join(dir, "none.jsonl")}, 1, "none.jsonl"},
 		{"unknown class", []string{"eval", "-data", bad, "-among", "happy"}, 1, `class "happy"`},
+		{"bad neutral margin", []string{"eval", "-data", bad, "-neutral-margin", "1.5"}, 1, "neutral_margin must be in [0, 1)"},
+		{"neutral margin without neutral", []string{"train", "-data", twoClass, "-out", filepath.Join(dir, "x.cpst"), "-neutral-margin", "0.2"}, 1, `class named "neutral"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

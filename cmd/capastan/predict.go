@@ -21,6 +21,19 @@ func loadModel(path string) (*classifier.Model, error) {
 	return classifier.Load(path)
 }
 
+// withMargin applies a -neutral-margin flag to a loaded model: a negative
+// margin (the flag's default) keeps the model's own.
+func withMargin(m *classifier.Model, margin float64) (*classifier.Model, error) {
+	if margin < 0 {
+		return m, nil
+	}
+	mm, err := m.WithNeutralMargin(margin)
+	if err != nil {
+		return nil, fmt.Errorf("-neutral-margin: %w", err)
+	}
+	return mm, nil
+}
+
 type predictOut struct {
 	Label      string                               `json:"label"`
 	Confidence float64                              `json:"confidence"`
@@ -37,15 +50,20 @@ func runPredict(ctx context.Context, args []string, sio stdio) error {
 		modelPath string
 		explain   bool
 		top       int
+		margin    float64
 	)
 	fs.StringVar(&modelPath, "model", "", "model file (default: the model built into the binary)")
 	fs.BoolVar(&explain, "explain", false, "add the words that pushed towards each class")
 	fs.IntVar(&top, "top", 5, "with -explain, how many words per class")
+	fs.Float64Var(&margin, "neutral-margin", -1, "answer with this neutral margin instead of the model's own (see train -neutral-margin)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	m, err := loadModel(modelPath)
 	if err != nil {
+		return err
+	}
+	if m, err = withMargin(m, margin); err != nil {
 		return err
 	}
 	classes := m.Classes()

@@ -56,6 +56,7 @@ func runTrain(ctx context.Context, args []string, sio stdio) error {
 	fs.Float64Var(&cfg.LearningRate, "learning-rate", cfg.LearningRate, "scale of each discriminative update (0: 1)")
 	fs.BoolVar(&cfg.Balance, "balance", cfg.Balance, "give every class the same total count before smoothing")
 	fs.BoolVar(&cfg.UniformPrior, "uniform-prior", cfg.UniformPrior, "ignore class frequencies")
+	fs.Float64Var(&cfg.NeutralMargin, "neutral-margin", cfg.NeutralMargin, "answer neutral when the most probable class leads the next class other than neutral by less than this probability (0: off; needs a class named neutral)")
 	tk := &cfg.Tokenizer
 	fs.BoolVar(&tk.Lowercase, "lowercase", tk.Lowercase, "tokenizer: fold case")
 	fs.BoolVar(&tk.HTML, "html", tk.HTML, "tokenizer: decode HTML tags and entities")
