@@ -210,14 +210,15 @@ func TestNeutralMarginFlags(t *testing.T) {
 			t.Errorf("eval -neutral-margin %s: accuracy %v, want %v", tc.margin, rep.Accuracy, tc.accuracy)
 		}
 	}
-	// predict takes the same flag.
+	// predict takes the same flag; without it the model's own margin
+	// (0.22 in the shipped model) answers neutral for the closest call.
 	const mixed = "I loved it, but it was too long and boring"
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"predict", "-neutral-margin", "0", mixed}, `"label":"negative"`},
-		{[]string{"predict", "-neutral-margin", "0.5", mixed}, `"label":"neutral"`},
+		{[]string{"predict", mixed}, `"label":"neutral"`},
 		{[]string{"predict", "-neutral-margin", "2", mixed}, "neutral_margin must be in [0, 1)"},
 	} {
 		_, out, errs := capastan(t, "", tc.args...)
