@@ -315,12 +315,14 @@ func TestOperationalRoutes(t *testing.T) {
 		{"head", "HEAD", "/healthz", true, 200, jsonType, func([]byte, http.Header) bool { return true }},
 		{"model", "GET", "/model", true, 200, jsonType, func(b []byte, _ http.Header) bool {
 			var mi struct {
-				Name, SHA256 string
-				Classes      []string
-				Training     struct{ Features int }
-				Evaluation   map[string]json.RawMessage
+				Name, SHA256  string
+				Classes       []string
+				NeutralMargin float64 `json:"neutral_margin"`
+				Training      struct{ Features int }
+				Evaluation    map[string]json.RawMessage
 			}
 			return json.Unmarshal(b, &mi) == nil && mi.SHA256 == m.SHA256() && len(mi.Classes) == 3 &&
+				mi.NeutralMargin == m.Config().NeutralMargin && mi.NeutralMargin > 0 &&
 				mi.Training.Features == m.Features() && len(mi.Evaluation) > 0
 		}},
 		{"metrics", "GET", "/metrics", true, 200, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", func(b []byte, _ http.Header) bool {

@@ -62,13 +62,17 @@ func (l promLogger) Println(v ...any) { l.a.opts.Log.Warn("metrics gathering", "
 
 // modelInfo is ModelInfo of openapi.yaml.
 type modelInfo struct {
-	Name       string                        `json:"name"`
-	Version    string                        `json:"version"`
-	SHA256     string                        `json:"sha256"`
-	Classes    []string                      `json:"classes"`
-	CreatedAt  time.Time                     `json:"created_at"`
-	Training   training                      `json:"training"`
-	Evaluation map[string]*classifier.Report `json:"evaluation,omitempty"`
+	Name      string    `json:"name"`
+	Version   string    `json:"version"`
+	SHA256    string    `json:"sha256"`
+	Classes   []string  `json:"classes"`
+	CreatedAt time.Time `json:"created_at"`
+	// NeutralMargin is the model's decision rule for mixed texts (see
+	// classifier.Config.NeutralMargin): why a label can be neutral at a
+	// low confidence. Absent when 0.
+	NeutralMargin float64                       `json:"neutral_margin,omitempty"`
+	Training      training                      `json:"training"`
+	Evaluation    map[string]*classifier.Report `json:"evaluation,omitempty"`
 }
 
 type training struct {
@@ -85,6 +89,7 @@ func (a *API) model(w http.ResponseWriter, r *http.Request) {
 	meta := m.Metadata()
 	writeJSON(w, http.StatusOK, modelInfo{
 		Name: meta.Name, Version: meta.Version, SHA256: m.SHA256(), Classes: m.Classes(), CreatedAt: meta.CreatedAt.UTC(),
+		NeutralMargin: m.Config().NeutralMargin,
 		Training: training{DataSHA256: meta.DataSHA256, Data: meta.Data, TrainDocs: meta.TrainDocs,
 			Features: m.Features(), PrunedFeatures: meta.PrunedFeatures, Calibration: meta.Calibration},
 		Evaluation: meta.Evaluation,
