@@ -157,6 +157,7 @@ func fuzzClassifiers(tb testing.TB) []*Model {
 			trainOn(tb, testConfig(nil), sentimentTrain, neutralTrain),
 			trainOn(tb, testConfig(func(c *Config) { c.HashBits = 8; c.Binary = false; c.NGrams = 3 }), sentimentTrain),
 			trainOn(tb, testConfig(func(c *Config) { c.Kind = Complement; c.Temperature = 0.05 }), topicTrain),
+			trainOn(tb, testConfig(func(c *Config) { c.NeutralMargin = 0.3 }), sentimentTrain, neutralTrain),
 		}
 	})
 	return fuzzModels.list
