@@ -112,9 +112,9 @@ func (m *Model) WithClassBias(bias []float64) (*Model, error) {
 	return newModel(cfg, m.classes, m.logPrior, m.keys, m.weights, m.vocab, m.meta)
 }
 
-// WithNeutralMargin returns a copy of m that answers neutral for texts
-// whose other classes are within margin of each other (see
-// Config.NeutralMargin); 0 turns the rule off.
+// WithNeutralMargin returns a copy of m that answers neutral when the
+// most probable class leads the next class other than neutral by less
+// than margin (see Config.NeutralMargin); 0 turns the rule off.
 func (m *Model) WithNeutralMargin(margin float64) (*Model, error) {
 	cfg := m.cfg
 	cfg.NeutralMargin = margin
