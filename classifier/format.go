@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -259,6 +260,12 @@ func Decode(data []byte) (*Model, error) {
 	dec := json.NewDecoder(bytes.NewReader(data[16 : 16+hlen]))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil {
+		// The checksum held, so an unknown field was written on purpose:
+		// a newer build added a setting this one cannot apply, and
+		// ignoring it would answer differently from the model trained.
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return nil, fmt.Errorf("%w: header field %s is unknown to this build; the file was written by a newer capastan", ErrUnsupportedVersion, field)
+		}
 		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
 	if err := h.Config.Validate(); err != nil {
