@@ -168,7 +168,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("dark: no result: %v; %+v", err, browserRead(t, ctx))
 	}
-	browserCheck(t, "dark", browserRead(t, ctx), m)
+	dark := browserRead(t, ctx)
+	browserCheck(t, "dark", dark, m)
+	if !strings.Contains(dark.Confidence, "mixed") {
+		t.Errorf("dark: %q shows %q; the shipped model's neutral margin should call it mixed", mixed, dark.Confidence)
+	}
 	screenshot("dark")
 
 	if probs := browserRead(t, ctx).Problems; len(probs) > 0 {
@@ -182,6 +186,7 @@ type browserPage struct {
 	Text         string       `json:"text"`
 	Label        string       `json:"label"`
 	LabelText    string       `json:"labelText"`
+	Confidence   string       `json:"confidence"`
 	Bars         []browserBar `json:"bars"`
 	Explain      []string     `json:"explain"` // data-class per group
 	Features     []int        `json:"features"`
@@ -207,6 +212,7 @@ func browserRead(t *testing.T, ctx context.Context) browserPage {
 			text: $("text").value,
 			label: $("label").dataset.label || "",
 			labelText: $("label").textContent,
+			confidence: $("confidence").textContent,
 			bars: [...document.querySelectorAll(".bar")].map(b => ({
 				class: b.dataset.class || "",
 				width: 100 * b.getBoundingClientRect().width / b.parentElement.getBoundingClientRect().width,
@@ -255,6 +261,17 @@ func browserCheck(t *testing.T, step string, p browserPage, m *classifier.Model)
 		t.Errorf("%s: explain groups %v, want every class, %s first", step, p.Explain, p.Label)
 	} else if p.Features[0] < 1 || slices.Max(p.Features) > 5 {
 		t.Errorf("%s: features per class %v, want 1 to 5 for the label", step, p.Features)
+	}
+	// A neutral answered by the model's margin is labeled mixed, naming
+	// the class that led; any other answer is not.
+	pred := m.Classify(p.Text)
+	top := slices.Index(pred.Probs, slices.Max(pred.Probs))
+	if pred.Index != top {
+		if want := "mixed: " + m.Classes()[top]; !strings.Contains(p.Confidence, want) {
+			t.Errorf("%s: confidence shown as %q, want it to say %q (%s leads, the label is %s)", step, p.Confidence, want, m.Classes()[top], pred.Label)
+		}
+	} else if strings.Contains(p.Confidence, "mixed") {
+		t.Errorf("%s: confidence shown as %q, but %s is the most probable class", step, p.Confidence, pred.Label)
 	}
 	if !strings.Contains(p.Model, m.Metadata().Name) {
 		t.Errorf("%s: model %q, want %s", step, p.Model, m.Metadata().Name)
