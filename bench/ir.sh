@@ -9,7 +9,10 @@
 #   bash bench/ir.sh BenchmarkClassifyIMDBDefaultModel '*Model).classifyWith'
 #
 # N (default 3000) is the number of operations; FUNCTION is a callgrind
-# --toggle-collect pattern. Needs valgrind (Debian: apt-get install valgrind).
+# --toggle-collect pattern. With BRANCHES=1 it also counts mispredicted
+# conditional branches per operation (callgrind's --branch-sim, a simple
+# predictor: compare the counts, not the cycles). Needs valgrind (Debian:
+# apt-get install valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=$1 fn=$2 n=${3:-3000}
@@ -19,10 +22,15 @@ go test -c -o "$tmp/classifier.test" ./classifier
 # No GC and no asynchronous preemption: neither runs the same way twice,
 # and callgrind mishandles the preemption signal.
 (cd classifier && GODEBUG=asyncpreemptoff=1 GOGC=off GOMAXPROCS=1 \
-  valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$fn" \
+  valgrind --tool=callgrind --branch-sim="$([ "${BRANCHES:-}" = 1 ] && echo yes || echo no)" \
+  --collect-atstart=no --toggle-collect="$fn" \
   --callgrind-out-file="$tmp/out" "$tmp/classifier.test" -test.run '^$' \
   -test.bench "^$bench\$" -test.cpu 1 -test.benchtime "${n}x" >/dev/null 2>"$tmp/err") ||
   { cat "$tmp/err" >&2; exit 1; }
-total=$(awk '/^(summary|totals):/ {print $2; exit}' "$tmp/out")
+read -r total _ mispredicted _ < <(awk '/^(summary|totals):/ {print $2, $3, $4, $5; exit}' "$tmp/out")
 # The benchmark runs once with N=1 before the N operations.
-echo "$bench $fn: $((total / (n + 1))) instructions/op"
+if [ "${BRANCHES:-}" = 1 ]; then
+  echo "$bench $fn: $((total / (n + 1))) instructions/op, $((mispredicted / (n + 1))) mispredicted conditional branches/op"
+else
+  echo "$bench $fn: $((total / (n + 1))) instructions/op"
+fi
