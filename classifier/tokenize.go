@@ -208,11 +208,10 @@ var emoticonsByFirst = func() (t [256][]struct{ in, out string }) {
 
 // emoticonAt reports the canonical emoticon starting at text[i] and its
 // length. An emoticon ending in a letter must not run on into a word.
+// tokenize calls it only for bytes that start an emoticon; for any other
+// byte the loop below finds nothing.
 func emoticonAt(text string, i int) (string, int) {
 	c := text[i]
-	if len(emoticonsByFirst[c]) == 0 {
-		return "", 0
-	}
 	if (c == 'x' || c == 'X') && i > 0 && isWordByte(text[i-1]) {
 		return "", 0
 	}
