@@ -94,31 +94,27 @@ func (m *Model) WithMetadata(meta Metadata) *Model {
 // WithTemperature returns a copy of m whose probabilities are computed with
 // temperature t (see Config.Temperature).
 func (m *Model) WithTemperature(t float64) (*Model, error) {
-	cfg := m.cfg
-	cfg.Temperature = t
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return newModel(cfg, m.classes, m.logPrior, m.keys, m.weights, m.vocab, m.meta)
+	return m.withConfig(func(c *Config) { c.Temperature = t })
 }
 
 // WithClassBias returns a copy of m with the given per-class bias (see
 // Config.ClassBias).
 func (m *Model) WithClassBias(bias []float64) (*Model, error) {
-	cfg := m.cfg
-	cfg.ClassBias = append([]float64(nil), bias...)
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return newModel(cfg, m.classes, m.logPrior, m.keys, m.weights, m.vocab, m.meta)
+	return m.withConfig(func(c *Config) { c.ClassBias = append([]float64(nil), bias...) })
 }
 
 // WithNeutralMargin returns a copy of m that answers neutral when the
 // most probable class leads the next class other than neutral by less
 // than margin (see Config.NeutralMargin); 0 turns the rule off.
 func (m *Model) WithNeutralMargin(margin float64) (*Model, error) {
+	return m.withConfig(func(c *Config) { c.NeutralMargin = margin })
+}
+
+// withConfig returns a copy of m, same weights, with its configuration
+// changed by set and validated again.
+func (m *Model) withConfig(set func(*Config)) (*Model, error) {
 	cfg := m.cfg
-	cfg.NeutralMargin = margin
+	set(&cfg)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

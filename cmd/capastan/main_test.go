@@ -186,9 +186,9 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 }
 
-// TestNeutralMarginFlags: eval and predict -neutral-margin override the model's own
-// rule. Mixed reviews, labeled neutral: the most probable class misses
-// them all, a margin close to 1 answers neutral for all.
+// TestNeutralMarginFlags: eval and predict -neutral-margin override the
+// model's own rule. Mixed reviews, labeled neutral: the most probable
+// class misses them all, a margin close to 1 answers neutral for all.
 func TestNeutralMarginFlags(t *testing.T) {
 	data := writeFile(t, t.TempDir(), "mixed.jsonl", `{"text":"good but bad","label":"neutral"}
 {"text":"the acting was fine, the story was awful","label":"neutral"}
