@@ -18,16 +18,20 @@ type Scratch struct {
 	// TokenizerConfig.NegationScope is set.
 	negLeft int
 	feats   []uint64
+	slots   []uint64 // lookup slot of each feature, for Model.score's prefetch pass
 
-	// seen is a per-document set of table slots for Binary models. Each
-	// entry is gen<<32 | slot, valid only while its gen is the current
-	// document's, so the set is never cleared; one load answers both
-	// "is this entry live" and "is it this slot".
+	// seen is a per-document set of rows for Binary models (hashed ones,
+	// training, Explain). Each entry is gen<<32 | slot, valid only while
+	// its gen is the current document's, so the set is never cleared; one
+	// load answers both "is this entry live" and "is it this slot".
 	seen []uint64
-	gen  uint32
+	// seenKeys is the same set keyed by the feature hash, for models with
+	// an exact vocabulary (see Model.score); it shares gen.
+	seenKeys []seenKey
+	gen      uint32
 
 	scores []float64
-	sink   uint64 // keeps the prefetch loop of Model.score from being removed
+	sink   uint64 // keeps the prefetch pass of perfectTable.sumPrefetched from being removed
 }
 
 // features fills s.feats with the n-gram feature hashes of s.toks: for
@@ -92,20 +96,26 @@ func (s *Scratch) appendTokenName(dst []byte, t token) []byte {
 	return append(dst, s.buf[t.off:t.off+t.n]...)
 }
 
-// resetSeen prepares the per-document set for a document of up to n features.
-func (s *Scratch) resetSeen(n int) {
+// resetSeen prepares the per-document set for a document of up to n
+// features: seen, and seenKeys too when keyed.
+func (s *Scratch) resetSeen(n int, keyed bool) {
 	size := 1024
 	for size < 2*n {
 		size <<= 1
 	}
 	if len(s.seen) < size {
 		s.seen = make([]uint64, size)
+		s.seenKeys = nil // sized with seen; made when first keyed
 		s.gen = 0
 	}
 	s.gen++
 	if s.gen == 0 { // wrapped: stale entries could look live, clear once
 		clear(s.seen)
+		clear(s.seenKeys)
 		s.gen = 1
+	}
+	if keyed && len(s.seenKeys) != len(s.seen) {
+		s.seenKeys = make([]seenKey, len(s.seen))
 	}
 }
 
@@ -125,5 +135,30 @@ func (s *Scratch) firstSight(slot uint32) bool {
 			return true
 		}
 		i = (i + 1) & mask
+	}
+}
+
+// seenKey is an entry of Scratch.seenKeys, live while gen is the
+// current document's.
+type seenKey struct {
+	key uint64
+	gen uint32
+}
+
+// firstSightKey adds feature hash f to the set and reports whether it was
+// new. It is firstSight for features rather than rows: a model with an
+// exact vocabulary de-duplicates before it looks a feature up.
+func (s *Scratch) firstSightKey(f uint64) bool {
+	seen := s.seenKeys
+	mask := uint64(len(seen) - 1)
+	for i := f & mask; ; i = (i + 1) & mask {
+		e := &seen[i]
+		if e.gen != s.gen {
+			e.key, e.gen = f, s.gen
+			return true
+		}
+		if e.key == f {
+			return false
+		}
 	}
 }

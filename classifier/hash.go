@@ -54,8 +54,9 @@ func hashShort(v uint64, n int) uint64 {
 	return bits.RotateLeft64((h^v)*mulOrder, 29)
 }
 
-// fmix64 is MurmurHash3's finaliser: it spreads FNV's weak low bits so the
-// model's open-addressing table can index by the low bits directly.
+// fmix64 is MurmurHash3's finaliser: it spreads FNV's weak low bits so a
+// hashed model's buckets and the per-document seen sets can index by the
+// low bits directly.
 func fmix64(h uint64) uint64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd

@@ -23,14 +23,9 @@ type Model struct {
 	weights []float32
 	vocab   []string // row -> readable feature, "" where unknown
 
-	// table is the lookup structure of an exact-vocabulary model: open
-	// addressing with linear probing; each slot is stride words, the key
-	// followed by the k weights packed as float32 pairs, so one lookup
-	// touches one cache line.
-	table    []uint64
-	mask     uint64
-	stride   int
-	prefetch bool // table is large enough for score's prefetch pass to pay
+	// lookup finds an exact-vocabulary model's rows (perfect.go); nil
+	// words in hashing mode.
+	lookup perfectTable
 
 	invTemp float64
 	neutral int    // index of the class named "neutral", -1 if none
@@ -120,15 +115,6 @@ func newModel(cfg Config, classes []string, logPrior []float64, keys []uint64, w
 }
 
 func (m *Model) buildTable() error {
-	k := len(m.classes)
-	m.stride = 1 + (k+1)/2
-	size := uint64(16)
-	for size < uint64(len(m.keys))*2 {
-		size <<= 1
-	}
-	m.mask = size - 1
-	m.table = make([]uint64, int(size)*m.stride)
-	m.prefetch = len(m.table)*8 > 32<<20
 	for row, key := range m.keys {
 		if key == 0 {
 			return fmt.Errorf("feature key of row %d is zero", row)
@@ -136,17 +122,12 @@ func (m *Model) buildTable() error {
 		if row > 0 && key <= m.keys[row-1] {
 			return fmt.Errorf("feature keys not strictly ascending at row %d", row)
 		}
-		i := key & m.mask
-		for m.table[int(i)*m.stride] != 0 {
-			i = (i + 1) & m.mask
-		}
-		base := int(i) * m.stride
-		m.table[base] = key
-		for c := 0; c < k; c++ {
-			bits := uint64(math.Float32bits(m.weights[row*k+c]))
-			m.table[base+1+c/2] |= bits << (32 * uint(c%2))
-		}
 	}
+	t, err := buildPerfect(m.keys, m.weights, len(m.classes))
+	if err != nil {
+		return err
+	}
+	m.lookup = t
 	return nil
 }
 
@@ -209,7 +190,7 @@ func (m *Model) score(s *Scratch) {
 	s.scores = scores
 	binary := m.cfg.Binary
 	if binary {
-		s.resetSeen(len(s.feats))
+		s.resetSeen(len(s.feats), m.cfg.HashBits == 0)
 	}
 	// Lexicon pseudo-tokens (the tail of feats) count every time: three
 	// strongly negative words say more than one.
@@ -246,56 +227,7 @@ func (m *Model) score(s *Scratch) {
 		keepSums(scores, a0, a1, a2)
 		return
 	}
-	table, mask, stride := m.table, m.mask, m.stride
-	if m.prefetch && len(s.feats) > 32 {
-		// Touch each feature's home slot first. These loads do not depend
-		// on each other, so the CPU overlaps their cache misses; the
-		// probing loop below then mostly hits the cache. It pays on a
-		// table far larger than the caches (20% on a 1.6M-feature IMDB
-		// model) and costs a little on a small one.
-		var sink uint64
-		for _, f := range s.feats {
-			sink += table[int(f&mask)*stride]
-		}
-		s.sink = sink
-	}
-	for j, f := range s.feats {
-		i := f & mask
-		for {
-			key := table[int(i)*stride]
-			if key == f {
-				break
-			}
-			if key == 0 {
-				i = math.MaxUint64
-				break
-			}
-			i = (i + 1) & mask
-		}
-		if i == math.MaxUint64 {
-			continue
-		}
-		if binary && j < dedup && !s.firstSight(uint32(i)) {
-			continue
-		}
-		base := int(i)*stride + 1
-		switch k {
-		case 2:
-			a := table[base]
-			a0 += float64(math.Float32frombits(uint32(a)))
-			a1 += float64(math.Float32frombits(uint32(a >> 32)))
-		case 3:
-			w := table[base : base+2 : base+2]
-			a0 += float64(math.Float32frombits(uint32(w[0])))
-			a1 += float64(math.Float32frombits(uint32(w[0] >> 32)))
-			a2 += float64(math.Float32frombits(uint32(w[1])))
-		default:
-			for c := range scores {
-				word := table[base+c/2]
-				scores[c] += float64(math.Float32frombits(uint32(word >> (32 * uint(c%2)))))
-			}
-		}
-	}
+	a0, a1, a2 = m.lookup.sum(s, scores, binary, dedup, a0, a1, a2)
 	keepSums(scores, a0, a1, a2)
 }
 
@@ -400,7 +332,7 @@ func (m *Model) Explain(text string, top int) Explanation {
 	}
 	byFeat := map[uint64]*agg{}
 	var order []uint64
-	s.resetSeen(len(s.feats))
+	s.resetSeen(len(s.feats), false)
 	// add counts feature f (named by name()) the way score does: n-grams
 	// once per document in a Binary model, lexicon pseudo-tokens always.
 	add := func(f uint64, dedup bool, name func() string) {

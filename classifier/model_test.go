@@ -579,7 +579,8 @@ func TestExplainAddsUp(t *testing.T) {
 }
 
 // TestScoreMatchesReference: score's unrolled two- and three-class loops
-// and its general loop give, to the bit, the sum a plain reading of the
+// and its general loop, hashed or exact (with and without the prefetch
+// pass), give, to the bit, the sum a plain reading of the
 // model gives: the offset plus each known feature's weights, in feature
 // order, n-grams once per document in a Binary model.
 func TestScoreMatchesReference(t *testing.T) {
@@ -620,6 +621,15 @@ func TestScoreMatchesReference(t *testing.T) {
 					m.score(&s)
 					if !slices.Equal(s.scores, want) {
 						t.Errorf("%q: score %v, reference %v", text, s.scores, want)
+					}
+					if m.cfg.HashBits == 0 {
+						// The two-pass sum of tables larger than the caches.
+						m.lookup.prefetch = true
+						m.score(&s)
+						m.lookup.prefetch = false
+						if !slices.Equal(s.scores, want) {
+							t.Errorf("%q: prefetched score %v, reference %v", text, s.scores, want)
+						}
 					}
 				}
 			})

@@ -115,7 +115,7 @@ func (t *Trainer) Add(text, label string) error {
 	// Each feature counts once per document towards its document frequency,
 	// and (in a Binary model) towards its class count; the per-document
 	// set of rows says which occurrence is the first.
-	s.resetSeen(len(s.feats))
+	s.resetSeen(len(s.feats), false)
 	fi := 0
 	for i := range s.toks {
 		for n := 1; n <= t.cfg.NGrams && n <= i+1; n++ {
