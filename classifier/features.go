@@ -18,7 +18,7 @@ type Scratch struct {
 	// TokenizerConfig.NegationScope is set.
 	negLeft int
 	feats   []uint64
-	slots   []uint64 // lookup slot of each feature, for Model.score's prefetch pass
+	slots   []uint64 // lookup slot of each feature, for perfectTable.sumPrefetched's first pass
 
 	// seen is a per-document set of rows for Binary models (hashed ones,
 	// training, Explain). Each entry is gen<<32 | slot, valid only while

@@ -176,23 +176,29 @@ func tryPerfect(keys []uint64, weights []float32, k int, seed, slots uint64) (pe
 
 // slot is where key f lives if it is in the table.
 func (t *perfectTable) slot(f uint64) uint64 {
-	x := f * t.seed
-	return slotOf(x, uint64(t.pilots[bucketOf(x, t.buckets)]), t.slots)
+	return homeSlot(f, t.seed, t.buckets, t.slots, t.pilots)
+}
+
+// homeSlot is slot on the table's fields: the key mixed by the seed, its
+// bucket's pilot, and the slot they give.
+func homeSlot(f, seed, buckets, slots uint64, pilots []uint16) uint64 {
+	x := f * seed
+	return slotOf(x, uint64(pilots[bucketOf(x, buckets)]), slots)
+}
+
+// orZero is slot i when key, the key stored there, is f, and otherwise
+// the zero slot (index slots), picked by arithmetic rather than a branch.
+func orZero(i, key, f, slots uint64) uint64 {
+	d := key ^ f
+	return i ^ (i^slots)&uint64(int64(d|-d)>>63) // d != 0: all ones
 }
 
 // find returns the slot of f, or the zero slot (index t.slots) when f is
 // not a feature of the model, without a branch on the table's contents.
+// sum's loops do the same with the table's fields in registers.
 func (t *perfectTable) find(f uint64) uint64 {
-	return findSlot(f, t.seed, t.buckets, t.slots, t.pilots, t.words, t.stride)
-}
-
-// findSlot is find on the table's fields, which sum's loops keep in
-// registers.
-func findSlot(f, seed, buckets, slots uint64, pilots []uint16, words []uint64, stride int) uint64 {
-	x := f * seed
-	i := slotOf(x, uint64(pilots[bucketOf(x, buckets)]), slots)
-	d := words[int(i)*stride] ^ f
-	return i ^ (i^slots)&uint64(int64(d|-d)>>63) // d != 0: the zero slot
+	i := t.slot(f)
+	return orZero(i, t.words[int(i)*t.stride], f, t.slots)
 }
 
 // sum adds the weights of s.feats to the running class sums: a0..a2 for
@@ -202,7 +208,7 @@ func findSlot(f, seed, buckets, slots uint64, pilots []uint16, words []uint64, s
 // Features are de-duplicated on the key rather than the slot: the seen
 // set's branches then wait on nothing, while the slot is likely a cache
 // miss away. Each class count has a loop of its own, which keeps the
-// table's fields in registers.
+// table's fields in registers; each looks a feature up as find does.
 func (t *perfectTable) sum(s *Scratch, scores []float64, binary bool, dedup int, a0, a1, a2 float64) (float64, float64, float64) {
 	seed, pilots, buckets, slots, words := t.seed, t.pilots, t.buckets, t.slots, t.words
 	if !binary {
@@ -217,7 +223,8 @@ func (t *perfectTable) sum(s *Scratch, scores []float64, binary bool, dedup int,
 			if j < dedup && !s.firstSightKey(f) {
 				continue
 			}
-			i := findSlot(f, seed, buckets, slots, pilots, words, 2)
+			i := homeSlot(f, seed, buckets, slots, pilots)
+			i = orZero(i, words[2*i], f, slots)
 			w := words[2*i+1]
 			a0 += float64(math.Float32frombits(uint32(w)))
 			a1 += float64(math.Float32frombits(uint32(w >> 32)))
@@ -227,7 +234,8 @@ func (t *perfectTable) sum(s *Scratch, scores []float64, binary bool, dedup int,
 			if j < dedup && !s.firstSightKey(f) {
 				continue
 			}
-			i := findSlot(f, seed, buckets, slots, pilots, words, 3)
+			i := homeSlot(f, seed, buckets, slots, pilots)
+			i = orZero(i, words[3*i], f, slots)
 			w := words[3*i+1 : 3*i+3 : 3*i+3]
 			a0 += float64(math.Float32frombits(uint32(w[0])))
 			a1 += float64(math.Float32frombits(uint32(w[0] >> 32)))
@@ -239,7 +247,8 @@ func (t *perfectTable) sum(s *Scratch, scores []float64, binary bool, dedup int,
 			if j < dedup && !s.firstSightKey(f) {
 				continue
 			}
-			base := int(findSlot(f, seed, buckets, slots, pilots, words, stride))*stride + 1
+			i := homeSlot(f, seed, buckets, slots, pilots)
+			base := int(orZero(i, words[int(i)*stride], f, slots))*stride + 1
 			for c := range scores {
 				w := words[base+c/2]
 				scores[c] += float64(math.Float32frombits(uint32(w >> (32 * uint(c%2)))))
@@ -261,8 +270,7 @@ func (t *perfectTable) sumPrefetched(s *Scratch, scores []float64, dedup int, a0
 	at := s.slots[:len(s.feats)]
 	var sink uint64
 	for j, f := range s.feats {
-		x := f * seed
-		i := slotOf(x, uint64(pilots[bucketOf(x, buckets)]), slots)
+		i := homeSlot(f, seed, buckets, slots, pilots)
 		at[j] = i
 		sink += words[int(i)*stride]
 	}
@@ -271,9 +279,7 @@ func (t *perfectTable) sumPrefetched(s *Scratch, scores []float64, dedup int, a0
 		if j < dedup && !s.firstSightKey(f) {
 			continue
 		}
-		i := at[j]
-		d := words[int(i)*stride] ^ f
-		i ^= (i ^ slots) & uint64(int64(d|-d)>>63)
+		i := orZero(at[j], words[int(at[j])*stride], f, slots)
 		base := int(i)*stride + 1
 		switch len(scores) {
 		case 2:
