@@ -12,7 +12,7 @@ import (
 // Trani, 2021). The keys are spread over buckets of about three; each
 // bucket has a pilot, found when the model is loaded, that sends its keys
 // to slots no other key uses. A lookup is one pilot read (two bytes per
-// three keys: the pilots stay in cache), three multiplies and one slot
+// three keys: the pilots stay in cache), five multiplies and one slot
 // read, with no probing loop.
 //
 // What matters more than the arithmetic is that nothing in a lookup
