@@ -59,14 +59,14 @@ func TestPerfectTable(t *testing.T) {
 					used[s] = true
 					base := int(s) * tab.stride
 					for c := 0; c < k; c++ {
-						got := math.Float32frombits(uint32(tab.words[base+1+c/2] >> (32 * uint(c%2))))
+						got := math.Float32frombits(tab.words[base+1+c])
 						if got != weights[i*k+c] {
 							t.Fatalf("%s n=%d k=%d: key %d class %d weight %v, want %v", name, n, k, i, c, got, weights[i*k+c])
 						}
 					}
 				}
 				zero := tab.words[int(tab.slots)*tab.stride : int(tab.slots+1)*tab.stride]
-				if slices.ContainsFunc(zero, func(w uint64) bool { return w != 0 }) {
+				if slices.ContainsFunc(zero, func(w uint32) bool { return w != 0 }) {
 					t.Fatalf("%s n=%d k=%d: zero slot %x", name, n, k, zero)
 				}
 				for i := 0; i < 2000; i++ {
@@ -94,5 +94,46 @@ func TestPerfectTableUnplaceable(t *testing.T) {
 	_, err := buildPerfect([]uint64{7, 9, 9}, make([]float32, 6), 2)
 	if err == nil || !strings.Contains(err.Error(), "no perfect hash found for 3 feature keys") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPerfectTableFingerprint pins down the one approximation of the
+// lookup: a slot keeps 32 bits of its key, so a feature the model does
+// not know is taken for the one in its home slot when both agree on the
+// slot and on the mixed key's high 32 bits (1 in 2^32 for a uniform
+// hash), and only then. Keys that differ in their high bits alone, or
+// their low bits alone, are told apart.
+func TestPerfectTableFingerprint(t *testing.T) {
+	keys := []uint64{fmix64(11), fmix64(12), fmix64(13), fmix64(14), fmix64(15)}
+	tab, err := buildPerfect(keys, make([]float32, 3*len(keys)), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := inverseOdd(tab.seed)
+	home := tab.find(keys[0])
+	x := keys[0] * tab.seed
+	var twin, lowOnly, highOnly uint64
+	for d := uint64(1); d < 1<<20 && (twin == 0 || lowOnly == 0 || highOnly == 0); d++ {
+		low := (x ^ d) * inv      // same high 32 bits of x, other low bits
+		high := (x ^ d<<32) * inv // other high bits, same low bits
+		if tab.slot(low) == home {
+			twin = low
+		} else if lowOnly == 0 {
+			lowOnly = low
+		}
+		if highOnly == 0 && tab.slot(high) == home {
+			highOnly = high
+		}
+	}
+	if twin == 0 || highOnly == 0 {
+		t.Fatalf("no test keys found (twin %x, high bits only %x)", twin, highOnly)
+	}
+	if got := tab.find(twin); got != home {
+		t.Errorf("a key with the same slot and fingerprint: slot %d, want the known key's %d", got, home)
+	}
+	for name, f := range map[string]uint64{"same slot, other fingerprint": highOnly, "same fingerprint, other slot": lowOnly} {
+		if got := tab.find(f); got != tab.slots {
+			t.Errorf("%s: slot %d, want the zero slot %d", name, got, tab.slots)
+		}
 	}
 }
