@@ -5,12 +5,12 @@
 # IMDB, Amazon and RT training splits (reviews whose int(sha1(id), 16) %
 # 100 < 20; Amazon's test split is cut by that rule already, so its dev
 # share hashes id + "/dev"). Each argument is one variant, "ALPHA RATE
-# [SCOPE [KIND]]": three epochs (none at rate 0), negation scope 0 and a
-# multinomial model unless given, the rest of the recipe as in
+# [SCOPE [KIND [MINDF]]]": three epochs (none at rate 0), negation scope
+# 0, a multinomial model and min-df 2 unless given, the rest of the recipe as in
 # models/default.args. Prints one Markdown table, the one in
 # models/README.md.
 #
-#   bash bench/default-sweep.sh ["ALPHA RATE [SCOPE [KIND]]"...]   (default: the table's ten)
+#   bash bench/default-sweep.sh ["ALPHA RATE [SCOPE [KIND [MINDF]]]"...]   (default: the table's ten)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${CAPASTAN_DATASETS:-../shared/datasets}
@@ -41,10 +41,10 @@ sets=(
 )
 declare -A cell
 for v in "${variants[@]}"; do
-  read -r alpha lr scope kind <<<"$v"
+  read -r alpha lr scope kind mindf <<<"$v"
   epochs=3
   [ "$lr" = 0 ] && epochs=0
-  bin/capastan train -quiet -min-df 2 -alpha "$alpha" -epochs "$epochs" -learning-rate "$lr" -negation-scope "${scope:-0}" -kind "${kind:-multinomial}" \
+  bin/capastan train -quiet -min-df "${mindf:-2}" -alpha "$alpha" -epochs "$epochs" -learning-rate "$lr" -negation-scope "${scope:-0}" -kind "${kind:-multinomial}" \
     -data "$D/semeval2017-task4a/train.jsonl,$D/sst5/train.jsonl" -out "$tmp/m.cpst"
   for s in "${sets[@]}"; do
     IFS='|' read -r label file metric among <<<"$s"
