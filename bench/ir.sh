@@ -28,6 +28,12 @@ go test -c -o "$tmp/classifier.test" ./classifier
   -test.bench "^$bench\$" -test.cpu 1 -test.benchtime "${n}x" >/dev/null 2>"$tmp/err") ||
   { cat "$tmp/err" >&2; exit 1; }
 read -r total _ mispredicted _ < <(awk '/^(summary|totals):/ {print $2, $3, $4, $5; exit}' "$tmp/out")
+if [ "${total:-0}" = 0 ]; then
+  # A benchmark that skips (no corpora at CAPASTAN_DATASETS or beside the
+  # checkout) or a pattern that matches nothing would print 0 per op.
+  echo "ir.sh: no instructions counted in $fn: did $bench run? Check the pattern and that the corpora are found." >&2
+  exit 1
+fi
 # The benchmark runs once with N=1 before the N operations.
 if [ "${BRANCHES:-}" = 1 ]; then
   echo "$bench $fn: $((total / (n + 1))) instructions/op, $((mispredicted / (n + 1))) mispredicted conditional branches/op"
