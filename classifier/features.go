@@ -31,7 +31,7 @@ type Scratch struct {
 	gen      uint32
 
 	scores []float64
-	sink   uint32 // keeps the prefetch pass of perfectTable.sumPrefetched from being removed
+	sink   uint32 // keeps prefetchSlots' loads, where it makes loads (prefetch_other.go)
 }
 
 // features fills s.feats with the n-gram feature hashes of s.toks: for

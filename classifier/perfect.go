@@ -40,8 +40,8 @@ type perfectTable struct {
 	slots   uint64   // slots for keys; slot index slots is the zero slot
 	stride  int      // 32-bit words per slot: 4, 8 or a multiple of 16
 	words   []uint32 // (slots+1)*stride
-	// prefetch: the table is far larger than the caches, and sum touches
-	// every slot of a document before it adds (sumPrefetched).
+	// prefetch: the table is larger than a core's L2 cache, and sum
+	// prefetches every slot of a document before it adds (sumPrefetched).
 	prefetch bool
 }
 
@@ -169,7 +169,9 @@ func tryPerfect(keys []uint64, weights []float32, k int, seed, slots uint64) (pe
 	stride := slotStride(k)
 	t := perfectTable{seed: seed, pilots: pilots, buckets: buckets, slots: slots, stride: stride,
 		words: make([]uint32, int(slots+1)*stride)}
-	t.prefetch = len(t.words)*4 > 8<<20
+	// Past a core's L2 (512 KiB here), prefetching pays on tables in DRAM
+	// and costs nothing on the shipped model's 2 MiB (BENCHMARKS.md).
+	t.prefetch = len(t.words)*4 > 1<<20
 	for row, f := range keys {
 		base := int(t.slot(f)) * stride
 		t.words[base] = fingerprint(f * seed)
@@ -287,23 +289,20 @@ func (t *perfectTable) sum(s *Scratch, scores []float64, binary bool, dedup int,
 	return a0, a1, a2
 }
 
-// sumPrefetched is sum for tables far larger than the caches: a first
-// pass finds every feature's slot and touches it, so the misses of a whole
-// document overlap rather than the few the CPU's window holds; the second
-// pass checks the keys and adds.
+// sumPrefetched is sum for tables larger than the nearest caches: a first
+// pass finds every feature's slot, prefetchSlots asks for them all, so the
+// misses of a whole document overlap rather than the few the CPU's window
+// holds, and the second pass checks the fingerprints and adds.
 func (t *perfectTable) sumPrefetched(s *Scratch, scores []float64, dedup int, a0, a1, a2 float64) (float64, float64, float64) {
 	seed, pilots, buckets, slots, words, stride := t.seed, t.pilots, t.buckets, t.slots, t.words, t.stride
 	if cap(s.slots) < len(s.feats) {
 		s.slots = make([]uint64, len(s.feats), 2*len(s.feats))
 	}
 	at := s.slots[:len(s.feats)]
-	var sink uint32
 	for j, f := range s.feats {
-		i := homeSlot(f, seed, buckets, slots, pilots)
-		at[j] = i
-		sink += words[int(i)*stride]
+		at[j] = homeSlot(f, seed, buckets, slots, pilots)
 	}
-	s.sink = sink
+	s.sink = prefetchSlots(words, at, stride)
 	for j, f := range s.feats {
 		if j < dedup && !s.firstSightKey(f) {
 			continue

@@ -1,0 +1,12 @@
+package classifier
+
+// prefetchSlots asks the CPU to start loading slot at[j] of words (slots
+// of stride words) for every j, and returns without waiting for them:
+// PREFETCHT0 retires at once, where a plain load of the same address
+// holds its place in the reorder window until the data arrives, so a
+// whole document's misses are in flight together. Go has no prefetch the
+// compiler will emit, hence the assembly: one call per document, not per
+// feature. The result is always 0 here (see prefetch_other.go).
+//
+//go:noescape
+func prefetchSlots(words []uint32, at []uint64, stride int) uint32
