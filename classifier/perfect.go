@@ -40,8 +40,8 @@ type perfectTable struct {
 	slots   uint64   // slots for keys; slot index slots is the zero slot
 	stride  int      // 32-bit words per slot: 4, 8 or a multiple of 16
 	words   []uint32 // (slots+1)*stride
-	// prefetch: the table is larger than a core's L2 cache, and sum
-	// prefetches every slot of a document before it adds (sumPrefetched).
+	// prefetch: the table is over prefetchMinBytes, and sum prefetches
+	// every slot of a document before it adds (sumPrefetched).
 	prefetch bool
 }
 
@@ -169,9 +169,7 @@ func tryPerfect(keys []uint64, weights []float32, k int, seed, slots uint64) (pe
 	stride := slotStride(k)
 	t := perfectTable{seed: seed, pilots: pilots, buckets: buckets, slots: slots, stride: stride,
 		words: make([]uint32, int(slots+1)*stride)}
-	// Past a core's L2 (512 KiB here), prefetching pays on tables in DRAM
-	// and costs nothing on the shipped model's 2 MiB (BENCHMARKS.md).
-	t.prefetch = len(t.words)*4 > 1<<20
+	t.prefetch = len(t.words)*4 > prefetchMinBytes
 	for row, f := range keys {
 		base := int(t.slot(f)) * stride
 		t.words[base] = fingerprint(f * seed)

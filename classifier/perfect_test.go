@@ -125,8 +125,8 @@ func TestPerfectTableFingerprint(t *testing.T) {
 			highOnly = high
 		}
 	}
-	if twin == 0 || highOnly == 0 {
-		t.Fatalf("no test keys found (twin %x, high bits only %x)", twin, highOnly)
+	if twin == 0 || lowOnly == 0 || highOnly == 0 {
+		t.Fatalf("no test keys found (twin %x, low bits only %x, high bits only %x)", twin, lowOnly, highOnly)
 	}
 	if got := tab.find(twin); got != home {
 		t.Errorf("a key with the same slot and fingerprint: slot %d, want the known key's %d", got, home)

@@ -1,5 +1,10 @@
 package classifier
 
+// prefetchMinBytes is the table size from which sum prefetches: past a
+// core's L2 (512 KiB here), PREFETCHT0 pays on tables in DRAM and costs
+// nothing on the shipped model's 2 MiB, which sits in L3 (BENCHMARKS.md).
+const prefetchMinBytes = 1 << 20
+
 // prefetchSlots asks the CPU to start loading slot at[j] of words (slots
 // of stride words) for every j, and returns without waiting for them:
 // PREFETCHT0 retires at once, where a plain load of the same address
