@@ -19,6 +19,9 @@ python3 bench/sklearn/with_title.py --datasets "$D" --out "$out" ${NO_TITLE:+--n
 c=$out/amazon-multidomain-blitzer
 make -s build >/dev/null
 acc() { python3 -c "import json,sys; print('%.4f' % json.load(sys.stdin)['accuracy'])"; }
+# train keeps capastan's one-line summaries out of the way but shows its
+# errors.
+train() { bin/capastan train -quiet "$@" 2>"$out/train.log" || { cat "$out/train.log" >&2; return 1; }; }
 
 # The grid: n-grams 2-3 x alpha 0.5-2 x no or 3 passes (16), and, with
 # trigrams, alpha 1.5-3 x 1, 3 or 5 passes x learning rate 0.2-0.5 x
@@ -35,21 +38,20 @@ done; done; done; done
 echo "# test accuracy, configuration (${#configs[@]} configurations)"
 for cfg in "${configs[@]}"; do
   # shellcheck disable=SC2086
-  bin/capastan train -quiet $cfg -data "$c/train.jsonl" -out "$out/m.cpst" 2>/dev/null
+  train $cfg -data "$c/train.jsonl" -out "$out/m.cpst"
   echo "$(bin/capastan eval -model "$out/m.cpst" -data "$c/test.jsonl" -json | acc) $cfg"
 done | sort -rn -k1,1 -s
 
 # Cross-validation picks among the first 16 and the trigram passes at
 # rate 0.3 with min-df 1 (28 configurations), without the test split.
 echo "# 5-fold cross-validation accuracy on train, configuration"
-
 for cfg in "${configs[@]}"; do
   case "$cfg" in *min-df\ 2*|*rate\ 0.2*|*rate\ 0.5*) continue ;; esac
   # shellcheck disable=SC2086
-  cv=$(bin/capastan train $cfg -data "$c/train.jsonl" -cv 5 2>/dev/null | acc)
+  cv=$(train $cfg -data "$c/train.jsonl" -cv 5 | acc)
   echo "$cv $cfg"
 done | sort -rn -k1,1 -s | tee "$out/cv.txt"
 read -r bestcv best < <(head -1 "$out/cv.txt")
 # shellcheck disable=SC2086
-bin/capastan train -quiet $best -data "$c/train.jsonl" -out "$out/m.cpst" 2>/dev/null
+train $best -data "$c/train.jsonl" -out "$out/m.cpst"
 echo "# cross-validation pick: $best (CV $bestcv), test $(bin/capastan eval -model "$out/m.cpst" -data "$c/test.jsonl" -json | acc)"
