@@ -259,7 +259,8 @@ func FitTemperature(m *Model, examples []Example) (float64, float64) {
 }
 
 // heldOutScores computes the class scores (log prior, bias and weights,
-// before the temperature) of the examples whose label is a class of m.
+// before the temperature; known up to an amount common to all classes,
+// see Model.score) of the examples whose label is a class of m.
 func heldOutScores(m *Model, examples []Example) (scores [][]float64, gold []int) {
 	s := new(Scratch)
 	for _, ex := range examples {

@@ -173,7 +173,11 @@ func (m *Model) classifyWith(s *Scratch, p *Prediction, text string) {
 	m.finish(s, p)
 }
 
-// score sums the weights of s.feats into s.scores.
+// score sums the weights of s.feats into s.scores. With a packed lookup
+// table (two or three classes, exact vocabulary) each feature's weight
+// for class 0 is left out of every class's sum: the scores differ from
+// the plain sums by the same amount in every class, which no answer sees
+// (perfect.go).
 //
 // Two and three classes, nearly every model, are unrolled: the sums live
 // in the locals a0..a2 (registers) rather than in s.scores, and each

@@ -18,6 +18,27 @@ func inverseOdd(a uint64) uint64 {
 	return x
 }
 
+// slotWeights decodes what slot i adds to each class's score: the
+// float32 weights, or in a packed table the differences from class 0's.
+func slotWeights(t *perfectTable, i uint64, k int) []float64 {
+	w := make([]float64, k)
+	base := int(i) * t.stride
+	if t.quantum == 0 {
+		for c := range w {
+			w[c] = float64(math.Float32frombits(t.words[base+1+c]))
+		}
+		return w
+	}
+	d := t.words[base+1]
+	if k == 2 {
+		w[1] = float64(int32(d)) * t.quantum
+	} else {
+		w[1] = float64(int16(d)) * t.quantum
+		w[2] = float64(int32(d)>>16) * t.quantum
+	}
+	return w
+}
+
 // TestPerfectTable: every key finds its own slot holding its weights,
 // no two keys share a slot, features outside the table find the zero
 // slot, and the same keys build the same table; for uniform hashes, for
@@ -57,11 +78,15 @@ func TestPerfectTable(t *testing.T) {
 						t.Fatalf("%s n=%d k=%d: key %d at slot %d (zero slot %d, used before: %v)", name, n, k, i, s, tab.slots, used[s])
 					}
 					used[s] = true
-					base := int(s) * tab.stride
+					got := slotWeights(&tab, s, k)
 					for c := 0; c < k; c++ {
-						got := math.Float32frombits(tab.words[base+1+c])
-						if got != weights[i*k+c] {
-							t.Fatalf("%s n=%d k=%d: key %d class %d weight %v, want %v", name, n, k, i, c, got, weights[i*k+c])
+						want, tol := float64(weights[i*k+c]), 0.0
+						if tab.quantum != 0 {
+							want -= float64(weights[i*k])
+							tol = tab.quantum / 2 * (1 + 1e-9)
+						}
+						if math.Abs(got[c]-want) > tol {
+							t.Fatalf("%s n=%d k=%d: key %d class %d weight %v, want %v within %g", name, n, k, i, c, got[c], want, tol)
 						}
 					}
 				}
@@ -81,6 +106,53 @@ func TestPerfectTable(t *testing.T) {
 				again, err := buildPerfect(keys, weights, k)
 				if err != nil || again.seed != tab.seed || !slices.Equal(again.pilots, tab.pilots) || !slices.Equal(again.words, tab.words) {
 					t.Fatalf("%s n=%d k=%d: a second build differs (err %v)", name, n, k, err)
+				}
+			}
+		}
+	}
+}
+
+// TestPackedSlots: two- and three-class slots pack each weight's
+// difference from class 0's in steps of one quantum: the largest
+// difference either way lands on the end of the range without wrapping
+// round, small ones keep their sign, and equal weights pack to zero. A
+// three-class model whose differences span too much for 16 bits keeps
+// float32 slots.
+func TestPackedSlots(t *testing.T) {
+	cases := map[string][]float32{
+		"spread":      {-1, 2, -4, -9, -9, -9, 0.5, 0.25, 0.75, -3, -3.0001, -2.9999},
+		"tiny":        {-20, -20.000002, -19.999998, -5, -5, -5, 1, 1, 1, 2, 2, 2},
+		"equal":       {-7, -7, -7, -3, -3, -3, 0, 0, 0, 4, 4, 4},
+		"huge spread": {-1e6, 1e6, 0, 3, 2, 1, -5, -5, -4, 0, 0, 0},
+	}
+	for name, weights := range cases {
+		for _, k := range []int{2, 3} {
+			keys := make([]uint64, len(weights)/k)
+			for i := range keys {
+				keys[i] = fmix64(uint64(i) + 1)
+			}
+			w := weights[:len(keys)*k]
+			tab, err := buildPerfect(keys, w, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name == "huge spread" && k == 3 {
+				// 16 bits cannot keep a step of 1/1024 over 2e6.
+				if tab.quantum != 0 || tab.stride != slotStride(k) {
+					t.Fatalf("%s k=%d: quantum %g stride %d, want float32 slots", name, k, tab.quantum, tab.stride)
+				}
+				continue
+			}
+			if tab.quantum <= 0 || tab.quantum > packMaxQuantum || tab.stride != 2 {
+				t.Fatalf("%s k=%d: quantum %g stride %d, want a packed table", name, k, tab.quantum, tab.stride)
+			}
+			for i, f := range keys {
+				got := slotWeights(&tab, tab.find(f), k)
+				for c := 1; c < k; c++ {
+					want := float64(w[i*k+c]) - float64(w[i*k])
+					if math.Abs(got[c]-want) > tab.quantum/2*(1+1e-9) || want != 0 && math.Signbit(got[c]) != math.Signbit(want) && math.Abs(want) > tab.quantum/2 {
+						t.Errorf("%s k=%d: row %d class %d adds %v, want %v (quantum %g)", name, k, i, c, got[c], want, tab.quantum)
+					}
 				}
 			}
 		}
