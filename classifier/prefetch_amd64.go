@@ -1,11 +1,13 @@
 package classifier
 
-// prefetchMinBytes is the table size from which sum prefetches: a core's
-// L2 (1 MiB here). PREFETCHT0 pays on tables in DRAM, cost nothing on
-// the shipped model's float32 table (2 MiB, in L3), and takes 22% off its
-// packed table (1.02 MiB) against the same table without the pass
-// (BENCHMARKS.md).
-const prefetchMinBytes = 1 << 20
+// prefetchMinBytes is the table size from which sum prefetches: half a
+// core's L2 (1 MiB here), since the table shares it with the text, the
+// tokenizer's buffers and the pilots. PREFETCHT0 pays on tables in DRAM,
+// cost nothing on the shipped model's float32 table (2 MiB, in L3), takes
+// 22% off its packed table (1.02 MiB) and 12% off that model cut to a
+// 569 KiB table, each against the same table without the pass; on a
+// 71 KiB table, in cache, it costs 3% (BENCHMARKS.md).
+const prefetchMinBytes = 512 << 10
 
 // prefetchSlots asks the CPU to start loading slot at[j] of words (slots
 // of stride words) for every j, and returns without waiting for them:
