@@ -96,11 +96,17 @@ func slotOf(x, pilot, slots uint64) uint64 {
 // per row. It is deterministic: the same rows give the same table.
 func buildPerfect(keys []uint64, weights []float32, k int) (perfectTable, error) {
 	slots := uint64(float64(len(keys))/perfectLoad) + 1
+	// Whether to pack depends on the weights alone: decided once, not
+	// per attempt.
+	var quantum float64
+	if q := packQuantum(weights, k); k <= 3 && q <= packMaxQuantum {
+		quantum = q
+	}
 	for attempt := uint64(0); attempt < 8; attempt++ {
 		// A new odd multiplier per attempt, and more room every other
 		// attempt. Feature hashes are uniform and build at the first.
 		seed := fmix64(attempt+1) | 1
-		if t, ok := tryPerfect(keys, weights, k, seed, slots); ok {
+		if t, ok := tryPerfect(keys, weights, k, seed, slots, quantum); ok {
 			return t, nil
 		}
 		if attempt%2 == 1 {
@@ -110,7 +116,7 @@ func buildPerfect(keys []uint64, weights []float32, k int) (perfectTable, error)
 	return perfectTable{}, fmt.Errorf("lookup table: no perfect hash found for %d feature keys", len(keys))
 }
 
-func tryPerfect(keys []uint64, weights []float32, k int, seed, slots uint64) (perfectTable, bool) {
+func tryPerfect(keys []uint64, weights []float32, k int, seed, slots uint64, quantum float64) (perfectTable, bool) {
 	n := len(keys)
 	buckets := uint64(n/perfectKeysPerBucket) + 1
 	// Group the mixed keys by bucket (a counting sort), then place the
@@ -184,18 +190,18 @@ func tryPerfect(keys []uint64, weights []float32, k int, seed, slots uint64) (pe
 	}
 
 	stride := slotStride(k)
-	var quantum float64
-	if q := packQuantum(weights, k); k <= 3 && q <= packMaxQuantum {
-		stride, quantum = 2, q
+	if quantum != 0 {
+		stride = 2
 	}
 	t := perfectTable{seed: seed, pilots: pilots, buckets: buckets, slots: slots, stride: stride,
 		words: make([]uint32, int(slots+1)*stride), quantum: quantum}
 	t.prefetch = len(t.words)*4 > prefetchMinBytes
+	inv := 1 / quantum // a multiply per weight rather than a division
 	for row, f := range keys {
 		base := int(t.slot(f)) * stride
 		t.words[base] = fingerprint(f * seed)
 		if quantum != 0 {
-			t.words[base+1] = packDiffs(weights[row*k:row*k+k], quantum)
+			t.words[base+1] = packDiffs(weights[row*k:row*k+k], inv)
 			continue
 		}
 		for c := 0; c < k; c++ {
@@ -236,14 +242,18 @@ func packQuantum(weights []float32, k int) float64 {
 	return most / packLimit(k)
 }
 
-// packDiffs packs the differences w[c]-w[0] in steps of q.
-func packDiffs(w []float32, q float64) uint32 {
-	d := func(c int) int64 { return int64(math.Round((float64(w[c]) - float64(w[0])) / q)) }
+// packDiffs packs the differences w[c]-w[0] in steps of 1/inv; unpack3
+// reads a three-class slot back, int32(d) a two-class one.
+func packDiffs(w []float32, inv float64) uint32 {
+	d := func(c int) int64 { return int64(math.Round((float64(w[c]) - float64(w[0])) * inv)) }
 	if len(w) == 2 {
 		return uint32(int32(d(1)))
 	}
 	return uint32(uint16(int16(d(1)))) | uint32(uint16(int16(d(2))))<<16
 }
+
+// unpack3 returns the two differences a three-class packed slot holds.
+func unpack3(d uint32) (int64, int64) { return int64(int16(d)), int64(int32(d) >> 16) }
 
 // slotStride is the 32-bit words of a slot for k classes: a fingerprint
 // and k weights, rounded up to 4, 8 or a multiple of 16 so that slots,
@@ -426,9 +436,9 @@ func (t *perfectTable) sumPacked(s *Scratch, k, dedup int) (i1, i2 int64) {
 		}
 		i := homeSlot(f, seed, buckets, slots, pilots)
 		i = orZero(i, words[2*i], f*seed, slots)
-		d := words[2*i+1]
-		i1 += int64(int16(d))
-		i2 += int64(int32(d) >> 16)
+		d1, d2 := unpack3(words[2*i+1])
+		i1 += d1
+		i2 += d2
 	}
 	return i1, i2
 }
@@ -453,9 +463,9 @@ func (t *perfectTable) addPacked(s *Scratch, at []uint64, k, dedup int) (i1, i2 
 			continue
 		}
 		i := orZero(at[j], words[2*at[j]], f*seed, slots)
-		d := words[2*i+1]
-		i1 += int64(int16(d))
-		i2 += int64(int32(d) >> 16)
+		d1, d2 := unpack3(words[2*i+1])
+		i1 += d1
+		i2 += d2
 	}
 	return i1, i2
 }

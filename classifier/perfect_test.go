@@ -33,8 +33,8 @@ func slotWeights(t *perfectTable, i uint64, k int) []float64 {
 	if k == 2 {
 		w[1] = float64(int32(d)) * t.quantum
 	} else {
-		w[1] = float64(int16(d)) * t.quantum
-		w[2] = float64(int32(d)>>16) * t.quantum
+		d1, d2 := unpack3(d)
+		w[1], w[2] = float64(d1)*t.quantum, float64(d2)*t.quantum
 	}
 	return w
 }
