@@ -26,6 +26,11 @@ type DataOptions struct {
 	// columns). Defaults: "text" and "label".
 	TextField  string
 	LabelField string
+	// TitleField, when set, names a field holding the review's title,
+	// which is put before the text as Titled does. A row whose title is
+	// absent, null or empty keeps its text alone; a title that is not a
+	// string makes the row bad. For CSV and TSV the column must exist.
+	TitleField string
 	// RatingField, when set, derives the label from a 1-5 star rating
 	// through RatingMap whenever the label field is absent or empty.
 	RatingField string
@@ -96,14 +101,14 @@ func ReadExamples(path string, opt DataOptions, fn func(Example) error) (DataSta
 			st.BadRows = append(st.BadRows, BadRow{Line: line, Reason: reason})
 		}
 	}
-	emit := func(line int, text, label, rating string, hasLabel bool) error {
+	emit := func(line int, title, text, label, rating string, hasLabel bool) error {
 		if label, reason := opt.label(label, rating, hasLabel); reason != "" {
 			bad(line, reason)
 		} else if reason := checkText(text); reason != "" {
 			bad(line, reason)
 		} else {
 			st.File.Rows++
-			return fn(Example{Line: line, Text: text, Label: label})
+			return fn(Example{Line: line, Text: Titled(title, text), Label: label})
 		}
 		return nil
 	}
@@ -175,7 +180,11 @@ func checkText(text string) string {
 	return ""
 }
 
-func readJSONL(r io.Reader, o DataOptions, emit func(int, string, string, string, bool) error, bad func(int, string)) error {
+// emitFunc hands one row on: line, title, text, label, rating, and
+// whether the label field was present.
+type emitFunc func(line int, title, text, label, rating string, hasLabel bool) error
+
+func readJSONL(r io.Reader, o DataOptions, emit emitFunc, bad func(int, string)) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
@@ -193,13 +202,19 @@ func readJSONL(r io.Reader, o DataOptions, emit func(int, string, string, string
 				if o.RatingField != "" {
 					rating, _ = jsonScalar(obj[o.RatingField])
 				}
+				title, titleOK := "", true
+				if raw := obj[o.TitleField]; o.TitleField != "" && raw != nil && string(raw) != "null" {
+					title, titleOK = jsonString(raw)
+				}
 				switch {
 				case obj[o.TextField] == nil:
 					bad(line, fmt.Sprintf("missing %q", o.TextField))
 				case !tok:
 					bad(line, fmt.Sprintf("%q is not a string", o.TextField))
+				case !titleOK:
+					bad(line, fmt.Sprintf("%q is not a string", o.TitleField))
 				default:
-					if e := emit(line, text, label, rating, lok); e != nil {
+					if e := emit(line, title, text, label, rating, lok); e != nil {
 						return e
 					}
 				}
@@ -242,7 +257,7 @@ func jsonScalar(raw json.RawMessage) (string, bool) {
 	return "", false
 }
 
-func readCSV(r io.Reader, format string, o DataOptions, emit func(int, string, string, string, bool) error, bad func(int, string)) error {
+func readCSV(r io.Reader, format string, o DataOptions, emit emitFunc, bad func(int, string)) error {
 	cr := csv.NewReader(r)
 	if format == "tsv" {
 		cr.Comma = '\t'
@@ -265,12 +280,17 @@ func readCSV(r io.Reader, format string, o DataOptions, emit func(int, string, s
 		}
 		return -1
 	}
-	ti, li, ri := col(o.TextField), col(o.LabelField), -1
+	ti, li, ri, hi := col(o.TextField), col(o.LabelField), -1, -1
 	if o.RatingField != "" {
 		ri = col(o.RatingField)
 	}
 	if ti < 0 {
 		return fmt.Errorf("no column %q in header %q", o.TextField, header)
+	}
+	if o.TitleField != "" {
+		if hi = col(o.TitleField); hi < 0 {
+			return fmt.Errorf("no title column %q in header %q", o.TitleField, header)
+		}
 	}
 	if li < 0 && ri < 0 {
 		return fmt.Errorf("no column %q (or rating column) in header %q", o.LabelField, header)
@@ -302,7 +322,8 @@ func readCSV(r io.Reader, format string, o DataOptions, emit func(int, string, s
 		}
 		label, lok := get(li)
 		rating, _ := get(ri)
-		if err := emit(line, text, label, rating, lok); err != nil {
+		title, _ := get(hi)
+		if err := emit(line, title, text, label, rating, lok); err != nil {
 			return err
 		}
 	}

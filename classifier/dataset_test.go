@@ -220,6 +220,39 @@ func TestReadExamplesGenerated(t *testing.T) {
 			bad: map[int]string{4: "many", 5: `missing "sentiment"`, 6: "4.5"},
 		},
 		{
+			// Titles go before the text as Titled joins them; an absent,
+			// null or blank title leaves the text alone, and a title
+			// that is not a string is a bad row.
+			name: "jsonl-title-field",
+			path: writeTemp(t, "titled.jsonl", `{"text":"It broke on day two.","title":"Not worth it","label":"negative"}
+{"text":"no title","label":"positive"}
+{"text":"null title","title":null,"label":"positive"}
+{"text":"blank title","title":"  ","label":"positive"}
+{"text":"numeric title","title":5,"label":"positive"}
+{"text":"","title":"title without text","label":"positive"}
+`),
+			opt: DataOptions{TitleField: "title"},
+			want: []Example{
+				{1, "Not worth it.\nIt broke on day two.", "negative"},
+				{2, "no title", "positive"},
+				{3, "null title", "positive"},
+				{4, "blank title", "positive"},
+			},
+			bad: map[int]string{5: `"title" is not a string`, 6: "empty text"},
+		},
+		{
+			name: "csv-title-field",
+			path: writeTemp(t, "titled.csv", "summary,text,label\nGreat kettle,Boils fast,positive\n,untitled,negative\n"),
+			opt:  DataOptions{TitleField: "summary"},
+			want: []Example{{2, "Great kettle.\nBoils fast", "positive"}, {3, "untitled", "negative"}},
+		},
+		{
+			// Without TitleField a title field is ignored.
+			name: "jsonl-title-ignored",
+			path: writeTemp(t, "untitled.jsonl", `{"text":"body","title":"Heading","label":"positive"}`+"\n"),
+			want: []Example{{1, "body", "positive"}},
+		},
+		{
 			name: "format-overrides-extension",
 			path: writeTemp(t, "data.txt", "text\tlabel\nhello there\tpos\nbye now\tneg\n"),
 			opt:  DataOptions{Format: "tsv"},
@@ -301,6 +334,7 @@ func TestReadExamplesErrors(t *testing.T) {
 		{"empty-csv", writeTemp(t, "empty.csv", ""), DataOptions{}, nil, 0},
 		{"csv-no-text-column", writeTemp(t, "cols.csv", "body,label\nhi,pos\n"), DataOptions{}, nil, 0},
 		{"csv-no-label-column", writeTemp(t, "cols2.csv", "text,stars\nhi,5\n"), DataOptions{}, nil, 0},
+		{"csv-no-title-column", writeTemp(t, "cols3.csv", "text,label\nhi,pos\n"), DataOptions{TitleField: "title"}, nil, 0},
 		{"unknown-format", writeTemp(t, "x.jsonl", `{"text":"a","label":"b"}`), DataOptions{Format: "xml"}, nil, 0},
 	}
 	for _, tc := range cases {
@@ -380,5 +414,20 @@ func TestReadExamplesTrain(t *testing.T) {
 	}
 	if m.Metadata().Data[0].Rows != 3 {
 		t.Errorf("metadata %+v", m.Metadata().Data)
+	}
+}
+
+func TestTitled(t *testing.T) {
+	cases := []struct{ title, text, want string }{
+		{"Waste of money", "It broke.", "Waste of money.\nIt broke."},
+		{"  Great!  ", "Loved it", "Great!.\nLoved it"},
+		{"", "text alone", "text alone"},
+		{" \t\n", "blank title", "blank title"},
+		{"Título", "ñandú", "Título.\nñandú"},
+	}
+	for _, tc := range cases {
+		if got := Titled(tc.title, tc.text); got != tc.want {
+			t.Errorf("Titled(%q, %q) = %q, want %q", tc.title, tc.text, got, tc.want)
+		}
 	}
 }

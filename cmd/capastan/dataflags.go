@@ -12,6 +12,7 @@ import (
 // dataFlags are the options for reading labeled files, shared by train and eval.
 type dataFlags struct {
 	format, textField, labelField, ratingField string
+	titleField                                 string
 	ratingMap, labelMap                        string
 }
 
@@ -19,13 +20,14 @@ func (d *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.format, "format", "", "data format: jsonl, csv or tsv (default: by file extension)")
 	fs.StringVar(&d.textField, "text-field", "text", "field or column holding the text")
 	fs.StringVar(&d.labelField, "label-field", "label", "field or column holding the label")
+	fs.StringVar(&d.titleField, "title-field", "", "field or column holding a title to put before the text, as the service does with an event's title (default: none)")
 	fs.StringVar(&d.ratingField, "rating-field", "", "field holding a 1-5 star rating, used when the label is absent")
 	fs.StringVar(&d.ratingMap, "rating-map", "1=negative,2=negative,3=neutral,4=positive,5=positive", "star rating to label mapping")
 	fs.StringVar(&d.labelMap, "label-map", "", "rename labels as read, e.g. 0=negative,1=positive")
 }
 
 func (d *dataFlags) options() (classifier.DataOptions, error) {
-	opt := classifier.DataOptions{Format: d.format, TextField: d.textField, LabelField: d.labelField, RatingField: d.ratingField}
+	opt := classifier.DataOptions{Format: d.format, TextField: d.textField, LabelField: d.labelField, TitleField: d.titleField, RatingField: d.ratingField}
 	pairs, err := parsePairs(d.ratingMap)
 	if err != nil {
 		return opt, fmt.Errorf("-rating-map: %w", err)

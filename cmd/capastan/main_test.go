@@ -186,6 +186,45 @@ func TestTrainEvalPredict(t *testing.T) {
 	}
 }
 
+// TestTitleField: train and eval -title-field read each row's title
+// before its text. Here the titles carry all the sentiment and every
+// text is the same, so a model trained with titles and evaluated with them is right
+// on every row, and the same model evaluated on the texts alone is not.
+func TestTitleField(t *testing.T) {
+	dir := t.TempDir()
+	data := writeFile(t, dir, "titled.jsonl", `{"title":"Wonderful, loved it","text":"the kettle arrived on monday","label":"positive"}
+{"title":"Awful, hated it","text":"the kettle arrived on monday","label":"negative"}
+{"title":"Loved it, wonderful","text":"the kettle arrived on monday","label":"positive"}
+{"title":"Hated it, awful","text":"the kettle arrived on monday","label":"negative"}
+`)
+	model := filepath.Join(dir, "m.cpst")
+	if code, _, errs := capastan(t, "", "train", "-data", data, "-title-field", "title", "-out", model); code != 0 {
+		t.Fatalf("train -title-field exit %d: %s", code, errs)
+	}
+	accuracy := func(args ...string) float64 {
+		t.Helper()
+		code, out, errs := capastan(t, "", append([]string{"eval", "-model", model, "-data", data, "-json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("eval %q exit %d: %s", args, code, errs)
+		}
+		var rep struct{ Accuracy float64 }
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("eval -json: %v\n%s", err, out)
+		}
+		return rep.Accuracy
+	}
+	if got := accuracy("-title-field", "title"); got != 1 {
+		t.Errorf("eval -title-field title: accuracy %v, want 1", got)
+	}
+	if got := accuracy(); got == 1 {
+		t.Error("eval without -title-field is right on every row: the titles were not what the model learned from")
+	}
+	code, _, errs := capastan(t, "", "eval", "-model", model, "-data", writeFile(t, dir, "t.csv", "text,label\nhi,positive\n"), "-title-field", "title")
+	if code == 0 || !strings.Contains(errs, `no title column "title"`) {
+		t.Errorf("eval -title-field on a CSV without that column: exit %d, stderr %q", code, errs)
+	}
+}
+
 // TestNeutralMarginFlags: eval and predict -neutral-margin override the
 // model's own rule. Mixed reviews, labeled neutral: the most probable
 // class misses them all, a margin close to 1 answers neutral for all.
