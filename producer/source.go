@@ -19,7 +19,7 @@ import (
 // become the review event's fields. An empty name, or "none", leaves the
 // field out. DefaultMapping maps each field to its own name.
 type Mapping struct {
-	ID, Text, Source, Product, Rating, Lang, CreatedAt, Metadata string
+	ID, Text, Title, Source, Product, Rating, Lang, CreatedAt, Metadata string
 	// IDFallback is tried when the ID field is absent ("id" in the staged
 	// corpora).
 	IDFallback string
@@ -28,7 +28,7 @@ type Mapping struct {
 // DefaultMapping reads review events as the contract names their fields,
 // and takes "id" as the review id when "review_id" is absent.
 func DefaultMapping() Mapping {
-	return Mapping{ID: "review_id", IDFallback: "id", Text: "text", Source: "source", Product: "product_id",
+	return Mapping{ID: "review_id", IDFallback: "id", Text: "text", Title: "title", Source: "source", Product: "product_id",
 		Rating: "rating", Lang: "lang", CreatedAt: "created_at", Metadata: "metadata"}
 }
 
@@ -61,6 +61,7 @@ type Record struct {
 type event struct {
 	ReviewID  string          `json:"review_id"`
 	Text      string          `json:"text"`
+	Title     string          `json:"title,omitempty"`
 	Source    string          `json:"source,omitempty"`
 	ProductID string          `json:"product_id,omitempty"`
 	Rating    json.RawMessage `json:"rating,omitempty"`
@@ -168,7 +169,7 @@ func fromJSON(b []byte, line int, opt SourceOptions, suffix string) (Record, *Li
 	for _, f := range []struct {
 		dst   *string
 		field string
-	}{{&ev.Text, m.Text}, {&ev.Source, m.Source}, {&ev.ProductID, m.Product}, {&ev.Lang, m.Lang}, {&ev.CreatedAt, m.CreatedAt}} {
+	}{{&ev.Text, m.Text}, {&ev.Title, m.Title}, {&ev.Source, m.Source}, {&ev.ProductID, m.Product}, {&ev.Lang, m.Lang}, {&ev.CreatedAt, m.CreatedAt}} {
 		if err != nil {
 			break
 		}
@@ -223,7 +224,7 @@ func readCSV(r io.Reader, opt SourceOptions, suffix string, fn func(Record) erro
 			}
 			return ""
 		}
-		ev := event{ReviewID: get(m.ID), Text: get(m.Text), Source: get(m.Source), ProductID: get(m.Product), Lang: get(m.Lang), CreatedAt: get(m.CreatedAt)}
+		ev := event{ReviewID: get(m.ID), Text: get(m.Text), Title: get(m.Title), Source: get(m.Source), ProductID: get(m.Product), Lang: get(m.Lang), CreatedAt: get(m.CreatedAt)}
 		if ev.ReviewID == "" {
 			ev.ReviewID = get(m.IDFallback)
 		}

@@ -42,6 +42,7 @@ func runProduce(ctx context.Context, args []string, sio stdio) error {
 	// Field mapping: each names the input field or column for one event field.
 	fs.StringVar(&m.ID, "id-field", m.ID, "input field for review_id (falls back to \"id\")")
 	fs.StringVar(&m.Text, "text-field", m.Text, "input field for text")
+	fs.StringVar(&m.Title, "title-field", m.Title, "input field for title, or none")
 	fs.StringVar(&m.Product, "product-field", m.Product, "input field for product_id")
 	fs.StringVar(&m.Rating, "rating-field", m.Rating, "input field for rating (1-5), or none")
 	fs.StringVar(&m.Source, "source-field", m.Source, "input field for source")
