@@ -36,7 +36,13 @@ func (p *processor) process(mu *modelInUse, in *kgo.Record, now time.Time) *kgo.
 	if derr != nil {
 		return w.deadLetter(in, derr, now)
 	}
-	mu.model.ClassifyWith(&p.scratch, &p.pred, rev.Text)
+	text := rev.Text
+	if w.cfg.ClassifyTitle {
+		// Titled returns the text itself when there is no title, so a
+		// review without one costs no allocation here.
+		text = classifier.Titled(rev.Title, rev.Text)
+	}
+	mu.model.ClassifyWith(&p.scratch, &p.pred, text)
 	w.predictions.Observe(metrics.SourceKafka, p.pred.Label, p.pred.Confidence)
 	l := &p.lab
 	l.CopyReview(&rev, w.cfg.CopyText)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/capastan/capastan/classifier"
 	"github.com/capastan/capastan/internal/kafkaconn"
 	"github.com/capastan/capastan/internal/kafkatest"
 	"github.com/capastan/capastan/metrics"
@@ -772,4 +775,81 @@ func TestWorkerRebalanceMidStream(t *testing.T) {
 		t.Errorf("stopping took %s after the stream was consumed: offset commits piled up (commits take %s)", d, commitDelay)
 	}
 	checkOutputs(t, brokers, n, true)
+}
+
+// TestWorkerClassifiesTitle: with ClassifyTitle on (the default) a review
+// with a title is labeled with the probabilities of its titled text
+// (classifier.Titled), which differ from those of the text alone; a blank
+// or absent title, or ClassifyTitle off, gives the text's own.
+func TestWorkerClassifiesTitle(t *testing.T) {
+	if !DefaultConfig().ClassifyTitle {
+		t.Fatal("ClassifyTitle must be on by default")
+	}
+	m, err := models.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A neutral text whose verdict is all in the title.
+	const title, text = "Waste of money", "It arrived on Tuesday."
+	plain, titled := m.Classify(text), m.Classify(classifier.Titled(title, text))
+	if plain.Label == titled.Label || math.Abs(plain.Probs[0]-titled.Probs[0]) < 0.2 {
+		t.Fatalf("the default model hardly minds the title (%s %v, titled %s %v): pick another example",
+			plain.Label, plain.Probs, titled.Label, titled.Probs)
+	}
+	inputs := map[string]string{
+		"r-titled":      `{"review_id":"r-titled","title":"` + title + `","text":"` + text + `"}`,
+		"r-blank-title": `{"review_id":"r-blank-title","title":" \t","text":"` + text + `"}`,
+		"r-no-title":    `{"review_id":"r-no-title","text":"` + text + `"}`,
+	}
+	tests := []struct {
+		name          string
+		classifyTitle bool
+		want          map[string]classifier.Prediction
+	}{
+		{"on", true, map[string]classifier.Prediction{"r-titled": titled, "r-blank-title": plain, "r-no-title": plain}},
+		{"off", false, map[string]classifier.Prediction{"r-titled": plain, "r-blank-title": plain, "r-no-title": plain}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			brokers := startCluster(t)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(inTopic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recs []*kgo.Record
+			for id, v := range inputs {
+				recs = append(recs, &kgo.Record{Key: []byte(id), Value: []byte(v)})
+			}
+			err = cl.ProduceSync(context.Background(), recs...).FirstErr()
+			cl.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := newWorker(t, brokers, ExactlyOnce, "tx-title-"+tt.name)
+			w.cfg.ClassifyTitle = tt.classifyTitle
+			stop := runWorker(t, w)
+			outs := collect(t, brokers, outTopic, len(inputs))
+			stop()
+			if len(outs) != len(inputs) {
+				t.Fatalf("%d outputs, want %d", len(outs), len(inputs))
+			}
+			for _, r := range outs {
+				l, err := schemas.DecodeLabeled(r.Value)
+				if err != nil {
+					t.Fatalf("output %q: %v", r.Value, err)
+				}
+				want, ok := tt.want[l.ReviewID]
+				if !ok {
+					t.Fatalf("unexpected output %s", r.Value)
+				}
+				if l.Label != want.Label || !slices.Equal(l.Classes, m.Classes()) || !slices.Equal(l.Probs, want.Probs) {
+					t.Errorf("%s: %s %v, want %s %v", l.ReviewID, l.Label, l.Probs, want.Label, want.Probs)
+				}
+				// labeled.v1 has no title: it is input to the model only.
+				if strings.Contains(string(r.Value), `"title"`) {
+					t.Errorf("%s: the labeled record carries the title: %s", l.ReviewID, r.Value)
+				}
+			}
+		})
+	}
 }

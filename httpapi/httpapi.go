@@ -51,6 +51,11 @@ type Config struct {
 	// MaxTextBytes is the longest text, as for the stream; `capastan serve`
 	// sets it from CAPASTAN_MAX_TEXT_BYTES.
 	MaxTextBytes int `env:"-"`
+	// ClassifyTitle classifies a request's title with its text
+	// (classifier.Titled), as the stream does a review's; `capastan serve`
+	// sets it from CAPASTAN_CLASSIFY_TITLE, so that /predict answers what
+	// the stream would.
+	ClassifyTitle bool `env:"-"`
 }
 
 // DefaultConfig listens on :8080 and takes bodies up to 1 MiB and batches
@@ -68,6 +73,7 @@ func DefaultConfig() Config {
 		MaxBatchItems: 1000,
 		MaxExplain:    8,
 		MaxTextBytes:  schemas.DefaultMaxTextBytes,
+		ClassifyTitle: true,
 	}
 }
 

@@ -202,8 +202,11 @@ func (a *API) readForm(body []byte, opt schemas.DecodeOptions) (schemas.PredictR
 	if _, ok := q["text"]; !ok {
 		return schemas.PredictRequest{}, &apiError{http.StatusUnprocessableEntity, schemas.CodeMissingField, "text: required field is missing"}
 	}
-	req := schemas.PredictRequest{Text: q.Get("text"), ID: q.Get("id")}
+	req := schemas.PredictRequest{Text: q.Get("text"), Title: q.Get("title"), ID: q.Get("id")}
 	if e := schemas.CheckText(req.Text, opt); e != nil {
+		return req, &apiError{statusOf(e.Code), e.Code, e.Message}
+	}
+	if e := schemas.CheckTitle(req.Title); e != nil {
 		return req, &apiError{statusOf(e.Code), e.Code, e.Message}
 	}
 	if _, ok := q["id"]; ok {
@@ -218,16 +221,22 @@ func unsupported(mt, want string) *apiError {
 	return &apiError{http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type " + mt + " is not supported; use " + want}
 }
 
-// appendPrediction classifies req.Text and appends the Prediction object.
+// appendPrediction classifies req.Text, with req.Title when ClassifyTitle
+// is on, and appends the Prediction object.
 func (a *API) appendPrediction(dst []byte, wk *work, model *classifier.Model, req *schemas.PredictRequest, explain bool) []byte {
 	mj := a.cache.get(model)
 	p := &wk.pred
+	text := req.Text
+	if a.cfg.ClassifyTitle {
+		// Without a title Titled returns the text itself: no allocation.
+		text = classifier.Titled(req.Title, req.Text)
+	}
 	var top [][]classifier.Contribution
 	if explain {
-		e := model.Explain(req.Text, a.cfg.MaxExplain)
+		e := model.Explain(text, a.cfg.MaxExplain)
 		*p, top = e.Prediction, e.Top
 	} else {
-		model.ClassifyWith(&wk.scratch, p, req.Text)
+		model.ClassifyWith(&wk.scratch, p, text)
 	}
 	a.opts.Predictions.Observe(metrics.SourceHTTP, p.Label, p.Confidence)
 	dst = append(dst, '{')

@@ -67,7 +67,7 @@ func checkReviewMatchesJSON(t testing.TB, r Review, doc []byte) {
 		key  string
 		got  string
 		want bool // must be present
-	}{{"review_id", r.ReviewID, true}, {"text", r.Text, true}, {"source", r.Source, false},
+	}{{"review_id", r.ReviewID, true}, {"text", r.Text, true}, {"title", r.Title, false}, {"source", r.Source, false},
 		{"product_id", r.ProductID, false}, {"lang", r.Lang, false}, {"created_at", r.CreatedAt, false}} {
 		v, present := m[f.key]
 		if !present {
@@ -239,6 +239,9 @@ func TestSchemasAgreeWithCode(t *testing.T) {
 	}
 	if rp["review_id"].(map[string]any)["maxLength"] != json.Number("256") || MaxReviewIDChars != 256 {
 		t.Error("review_id maxLength and MaxReviewIDChars disagree")
+	}
+	if rp["title"].(map[string]any)["maxLength"] != json.Number("1024") || MaxTitleChars != 1024 {
+		t.Error("title maxLength and MaxTitleChars disagree")
 	}
 
 	// Passed-through fields are defined alike in both events.

@@ -132,3 +132,15 @@ func genericJSON(t testing.TB, doc []byte) any {
 	}
 	return v
 }
+
+// checkCodeAndField checks a decoder's error: its code, and that its
+// message starts with the field it is about (when field is set).
+func checkCodeAndField(t *testing.T, err *Error, code, field string) {
+	t.Helper()
+	if err.Code != code {
+		t.Errorf("code %s (%s), want %s", err.Code, err.Message, code)
+	}
+	if field != "" && !strings.HasPrefix(err.Message, field+":") {
+		t.Errorf("message %q does not start with the field %s", err.Message, field)
+	}
+}

@@ -348,7 +348,8 @@ func TestOpenAPISchemasAndExamples(t *testing.T) {
 	}
 	// The request schemas share the review's text rules.
 	req := compile("/components/schemas/PredictRequest")
-	for body, ok := range map[string]bool{`{"text":"hi"}`: true, `{"text":"hi","id":"a","extra":1}`: true, `{"text":" "}`: false, `{"id":"a"}`: false, `{"text":"hi","id":""}`: false} {
+	for body, ok := range map[string]bool{`{"text":"hi"}`: true, `{"text":"hi","id":"a","extra":1}`: true, `{"text":" "}`: false, `{"id":"a"}`: false, `{"text":"hi","id":""}`: false,
+		`{"text":"hi","title":"Meh"}`: true, `{"text":"hi","title":" "}`: true, `{"text":"hi","title":null}`: false, `{"text":"hi","title":"` + strings.Repeat("é", 1025) + `"}`: false} {
 		if err := req.Validate(genericJSON(t, []byte(body))); (err == nil) != ok {
 			t.Errorf("PredictRequest %s: %v", body, err)
 		}

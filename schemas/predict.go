@@ -6,15 +6,18 @@ import (
 )
 
 // PredictRequest is one request of the HTTP port's /predict and
-// /predict/batch (PredictRequest in openapi.yaml): a text and an optional
-// id of the caller's, echoed in the answer.
+// /predict/batch (PredictRequest in openapi.yaml): a text, an optional
+// title (as a review's) and an optional id of the caller's, echoed in the
+// answer.
 type PredictRequest struct {
-	Text string
-	ID   string
+	Text  string
+	Title string
+	ID    string
 }
 
 const (
 	pText = iota
+	pTitle
 	pID
 	pFields
 )
@@ -23,6 +26,8 @@ func predictField(key []byte) int {
 	switch string(key) {
 	case "text":
 		return pText
+	case "title":
+		return pTitle
 	case "id":
 		return pID
 	}
@@ -31,8 +36,11 @@ func predictField(key []byte) int {
 
 // DecodePredictRequest reads one PredictRequest with the same scanner, the
 // same rules for text and the same error codes as DecodeReview (there is
-// no review_id and no schema_version); id, when present, must be a string
-// of 1 to 256 characters. Unknown members are ignored.
+// no review_id and no schema_version); title, when present, has the rules
+// of a review's title, and id, when present, must be a string of 1 to 256
+// characters. Unknown members are ignored. Only the first problem is
+// reported: text missing or not a string, then title, then id, then the
+// text's content.
 func DecodePredictRequest(value []byte, opt DecodeOptions) (PredictRequest, *Error) {
 	if !utf8.Valid(value) {
 		return PredictRequest{}, invalidUTF8(value)
@@ -50,6 +58,14 @@ func DecodePredictRequest(value []byte, opt DecodeOptions) (PredictRequest, *Err
 	}
 	if r.Text, err = get(pText, "text"); err != nil {
 		return r, err
+	}
+	if sp[pTitle].present() {
+		if r.Title, err = get(pTitle, "title"); err != nil {
+			return r, err
+		}
+		if err := checkTitle(r.Title); err != nil {
+			return r, err
+		}
 	}
 	if sp[pID].present() {
 		if r.ID, err = get(pID, "id"); err != nil {
@@ -85,6 +101,25 @@ func checkText(text string, opt DecodeOptions) *Error {
 	}
 	if len(text) > limit {
 		return errorf(CodeTextTooLong, "text", "is "+strconv.Itoa(len(text))+" bytes long, the limit is "+strconv.Itoa(limit))
+	}
+	return nil
+}
+
+// CheckTitle applies the rules of a review's title to a title that did not
+// come through a decoder of this package (a form field).
+func CheckTitle(title string) *Error {
+	if !utf8.ValidString(title) {
+		return invalidUTF8([]byte(title))
+	}
+	return checkTitle(title)
+}
+
+// checkTitle applies the rules of a review's title to valid UTF-8. A blank
+// title is accepted: it is as good as none (classifier.Titled ignores it),
+// and rejecting it would dead-letter reviews whose text is fine.
+func checkTitle(title string) *Error {
+	if n := utf8.RuneCountInString(title); n > MaxTitleChars {
+		return errorf(CodeSchemaViolation, "title", "is "+strconv.Itoa(n)+" characters long, the limit is 1024")
 	}
 	return nil
 }

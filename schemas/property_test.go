@@ -49,6 +49,8 @@ func checkReviewInvariants(t testing.TB, r Review, limit int) {
 		t.Fatalf("review_id %q", r.ReviewID)
 	case r.Text == "" || blank(r.Text) || len(r.Text) > limit:
 		t.Fatalf("text %q", r.Text)
+	case utf8.RuneCountInString(r.Title) > MaxTitleChars:
+		t.Fatalf("title of %d characters", utf8.RuneCountInString(r.Title))
 	case r.Rating < 0 || r.Rating > 5:
 		t.Fatalf("rating %d", r.Rating)
 	case r.Lang != "" && !validLang(r.Lang):
@@ -58,7 +60,7 @@ func checkReviewInvariants(t testing.TB, r Review, limit int) {
 	case r.Metadata != nil && !validObject(r.Metadata):
 		t.Fatalf("metadata %q", r.Metadata)
 	}
-	for _, s := range []string{r.ReviewID, r.Text, r.Source, r.ProductID, r.Lang, r.CreatedAt} {
+	for _, s := range []string{r.ReviewID, r.Text, r.Title, r.Source, r.ProductID, r.Lang, r.CreatedAt} {
 		if !utf8.ValidString(s) {
 			t.Fatalf("invalid UTF-8 in %q", s)
 		}
@@ -70,6 +72,7 @@ var seedReviews = []string{
 	`{"review_id":"r1","text":"ok"}`,
 	`{"schema_version":1,"review_id":"r\u00e9","text":"tr\u00e8s \"bien\"","rating":4,"lang":"fr-CA","created_at":"2016-12-31T23:59:60Z","metadata":{}}`,
 	`{"review_id":"x","text":"y","unknown":[1,{"a":"b"},null,true,false,-0.5e-3],"rating":5.0}`,
+	`{"review_id":"t-1","title":"Waste of money","text":"It arrived on Tuesday.","lang":"en"}`,
 }
 
 // Property: random byte mutations of valid reviews never panic the
@@ -171,6 +174,10 @@ var (
 		`"0000-01-01T00:00:00Z"`, `"9999-12-31T23:59:59.999999999999Z"`, `"2026-05-01T09:30:00ZZ"`, `"2026-05-01"`, `""`}
 	genTexts = []string{`"good"`, `""`, `" "`, `" \t\n\r "`, `"\u000b\u000c"`, `"\u00a0"`, `"\u2028\u2029"`, `"\u180e"`, `"\ufeff"`,
 		`"\u200b"`, `" x "`, `"\ud800"`, `"😀"`, `"a\\nb"`} // the length limit has its own tests
+	// Titles: blank ones are valid; the limit is 1024 characters, so
+	// 1024 two-byte characters are valid and 1025 ASCII ones are not.
+	genTitles = []string{`"Waste of money"`, `""`, `" "`, `"\t\u3000"`, `"\ud800"`, `"Not worth it.\n"`,
+		`"` + strings.Repeat("é", 1024) + `"`, `"` + strings.Repeat("é", 1025) + `"`, `"` + strings.Repeat("x", 1025) + `"`}
 )
 
 func generateReview(rng *rand.Rand) []byte {
@@ -202,6 +209,7 @@ func generateReview(rng *rand.Rand) []byte {
 	add(4, "schema_version", func() string { return value([]string{"1", "1.0", "2", "0", "-1", "1e0", "10e-1", "1.5", `"1"`}) })
 	add(1, "review_id", func() string { return value(ids) })
 	add(1, "text", func() string { return value(genTexts) })
+	add(3, "title", func() string { return value(genTitles) })
 	add(3, "source", func() string { return value(genStrings) })
 	add(3, "product_id", func() string { return value(genStrings) })
 	add(3, "rating", func() string { return value(genNumbers) })

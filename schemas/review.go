@@ -16,6 +16,10 @@ type Review struct {
 	// Text is the text to classify: not empty, not only white space, at
 	// most DecodeOptions.MaxTextBytes bytes of UTF-8.
 	Text string
+	// Title is the review's title or summary ("Waste of money"), at most
+	// MaxTitleChars characters. It may be blank: the service then
+	// classifies the text alone (classifier.Titled).
+	Title string
 	// Source says where the review comes from (a shop, a site).
 	Source string
 	// ProductID is the reviewed product.
@@ -44,6 +48,11 @@ const DefaultMaxTextBytes = 65536
 // MaxReviewIDChars is the longest review_id, in characters.
 const MaxReviewIDChars = 256
 
+// MaxTitleChars is the longest title, in characters (as review.v1.json's
+// maxLength counts). A title is a few words; the limit is far above any
+// real one and bounds what a title adds to the text the model reads.
+const MaxTitleChars = 1024
+
 // DecodeOptions tunes DecodeReview.
 type DecodeOptions struct {
 	// MaxTextBytes is the longest text accepted, in bytes of UTF-8 after
@@ -57,6 +66,7 @@ const (
 	rSchemaVersion = iota
 	rReviewID
 	rText
+	rTitle
 	rSource
 	rProductID
 	rRating
@@ -74,6 +84,8 @@ func reviewField(key []byte) int {
 		return rReviewID
 	case "text":
 		return rText
+	case "title":
+		return rTitle
 	case "source":
 		return rSource
 	case "product_id":
@@ -99,7 +111,7 @@ func reviewField(key []byte) int {
 //   - CodeSchemaViolation: not an object, a field of the wrong type
 //     (null included), rating not an integer from 1 to 5, created_at not
 //     an RFC 3339 date-time, lang not a language tag, review_id longer
-//     than 256 characters;
+//     than 256 characters, title longer than 1024 characters;
 //   - CodeUnsupportedVersion: schema_version present and not 1;
 //   - CodeMissingField: review_id or text absent, or review_id empty;
 //   - CodeEmptyText: text empty or only white space (unicode.IsSpace);
@@ -108,7 +120,7 @@ func reviewField(key []byte) int {
 // Unknown fields are ignored. A field given twice counts with its last
 // value. Only the first problem is reported: UTF-8 first, then JSON
 // syntax, then the fields in the order schema_version, review_id, text,
-// source, product_id, rating, lang, created_at, metadata.
+// title, source, product_id, rating, lang, created_at, metadata.
 func DecodeReview(value []byte, opt DecodeOptions) (Review, *Error) {
 	if !utf8.Valid(value) {
 		return Review{}, invalidUTF8(value)
@@ -219,6 +231,14 @@ func readReview(value []byte, sp *[rFields]span, opt DecodeOptions) (Review, *Er
 	}
 	if err := checkText(r.Text, opt); err != nil {
 		return r, err
+	}
+	if sp[rTitle].present() {
+		if r.Title, err = getString(rTitle, "title"); err != nil {
+			return r, err
+		}
+		if err := checkTitle(r.Title); err != nil {
+			return r, err
+		}
 	}
 
 	if sp[rSource].present() {

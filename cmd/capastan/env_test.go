@@ -47,7 +47,8 @@ func TestEnvListsEverySetting(t *testing.T) {
 		t.Errorf("%d variables listed, serve reads %d", len(listed), len(want)+len(kafka))
 	}
 	for name, def := range map[string]string{"CAPASTAN_HTTP_ADDR": ":8080", "CAPASTAN_DELIVERY": "exactly-once",
-		"CAPASTAN_SHUTDOWN_TIMEOUT": "30s", "CAPASTAN_KAFKA_BROKERS": "127.0.0.1:9092", "CAPASTAN_HTTP_MAX_BODY_BYTES": "1048576"} {
+		"CAPASTAN_SHUTDOWN_TIMEOUT": "30s", "CAPASTAN_KAFKA_BROKERS": "127.0.0.1:9092", "CAPASTAN_HTTP_MAX_BODY_BYTES": "1048576",
+		"CAPASTAN_CLASSIFY_TITLE": "true", "CAPASTAN_COPY_TEXT": "false"} {
 		if listed[name] != def {
 			t.Errorf("%s default %q, want %q", name, listed[name], def)
 		}

@@ -43,6 +43,7 @@ func defaultServeSettings() serveSettings {
 	w := consumer.DefaultConfig()
 	h := httpapi.DefaultConfig()
 	h.MaxTextBytes = w.MaxTextBytes
+	h.ClassifyTitle = w.ClassifyTitle
 	return serveSettings{
 		Worker:             w,
 		HTTP:               h,
@@ -66,6 +67,7 @@ func registerWorkerFlags(fs *flag.FlagSet, s *serveSettings) {
 	fs.IntVar(&w.MaxPollRecords, "max-poll-records", w.MaxPollRecords, "records per batch (one transaction) at most ($CAPASTAN_MAX_POLL_RECORDS)")
 	fs.IntVar(&w.MaxTextBytes, "max-text-bytes", w.MaxTextBytes, "longest text accepted; longer ones are dead-lettered, or answered 422 by the HTTP API ($CAPASTAN_MAX_TEXT_BYTES)")
 	fs.BoolVar(&w.CopyText, "copy-text", w.CopyText, "copy the review text into the labeled record ($CAPASTAN_COPY_TEXT)")
+	fs.BoolVar(&w.ClassifyTitle, "classify-title", w.ClassifyTitle, "classify a review's title, when it has one, with its text (title, a period, a line break, the text), on the stream and in /predict; false reads the text alone ($CAPASTAN_CLASSIFY_TITLE)")
 	fs.DurationVar(&w.DeliveryTimeout, "delivery-timeout", w.DeliveryTimeout, "longest wait for one output's acknowledgement before the batch is retried ($CAPASTAN_DELIVERY_TIMEOUT)")
 	fs.StringVar(&s.HTTP.Addr, "http-addr", s.HTTP.Addr, "HTTP port (/predict, /metrics, /healthz, /readyz, ...); empty disables it ($CAPASTAN_HTTP_ADDR)")
 	fs.IntVar(&s.HTTP.MaxBatchItems, "max-batch-items", s.HTTP.MaxBatchItems, "most texts in one /predict/batch request ($CAPASTAN_HTTP_MAX_BATCH_ITEMS)")
@@ -181,10 +183,15 @@ func serveAll(ctx context.Context, s *serveSettings, model *classifier.Model, lo
 	var srvDone <-chan error
 	var srv *httpapi.Server
 	if s.HTTP.Addr != "" {
-		api := httpapi.New(s.HTTP, httpapi.Options{Model: store.Current, Ready: ready, Log: log,
+		// /predict reads a title as the worker does. Set here, not where
+		// the flags are read, so that every command serving both (serve,
+		// dev) gets it.
+		hcfg := s.HTTP
+		hcfg.ClassifyTitle = s.Worker.ClassifyTitle
+		api := httpapi.New(hcfg, httpapi.Options{Model: store.Current, Ready: ready, Log: log,
 			Metrics: set.HTTP, Predictions: set.Model, Gatherer: set.Registry})
 		var err error
-		if srv, err = httpapi.Start(s.HTTP, api, log); err != nil {
+		if srv, err = httpapi.Start(hcfg, api, log); err != nil {
 			return err
 		}
 		srvDone = srv.Done()
