@@ -133,7 +133,30 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after classifying, the page's URL is %s; want ?text= of the text", loc)
 	}
 
-	// An example chip.
+	// A title is classified with the text, and the page's URL keeps it.
+	const verdict, plain = "Waste of money", "It arrived on Tuesday in a brown box."
+	if got := m.Classify(plain).Label; got == "negative" {
+		t.Fatalf("the shipped model calls %q %s without a title: pick another example", plain, got)
+	}
+	step("title", chromedp.Navigate(srv.URL+"/?text="+url.QueryEscape(plain)+"&title="+url.QueryEscape(verdict)))
+	if p := waitLabel("title", plain, "negative"); p.Title != verdict {
+		t.Errorf("title: the title box holds %q, want %q from the link", p.Title, verdict)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("title").value = "", true`)); err != nil {
+		t.Fatal(err)
+	}
+	step("title cleared", chromedp.Click(chromedp.ID("go")))
+	waitLabel("title cleared", plain, m.Classify(plain).Label)
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil {
+		t.Fatal(err)
+	} else if u, err := url.Parse(loc); err != nil || u.Query().Has("title") {
+		t.Errorf("after classifying without a title, the page's URL is %s; want no ?title=", loc)
+	}
+	step("title typed", chromedp.SendKeys(chromedp.ID("title"), verdict), chromedp.Click(chromedp.ID("go")))
+	waitLabel("title typed", plain, "negative")
+	screenshot("title")
+
+	// An example chip (it drops the title: the example is the whole text).
 	chip, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
 		const c = [...document.querySelectorAll(".chip")].find(b => /terrible|awful|worst/i.test(b.textContent));
 		c.click();
@@ -184,6 +207,7 @@ func TestBrowser(t *testing.T) {
 // browserPage is what the page shows, read from its DOM.
 type browserPage struct {
 	Text         string       `json:"text"`
+	Title        string       `json:"title"`
 	Label        string       `json:"label"`
 	LabelText    string       `json:"labelText"`
 	Confidence   string       `json:"confidence"`
@@ -210,6 +234,7 @@ func browserRead(t *testing.T, ctx context.Context) browserPage {
 		const groups = [...$("explain").children];
 		return {
 			text: $("text").value,
+			title: $("title").value,
 			label: $("label").dataset.label || "",
 			labelText: $("label").textContent,
 			confidence: $("confidence").textContent,
@@ -264,7 +289,7 @@ func browserCheck(t *testing.T, step string, p browserPage, m *classifier.Model)
 	}
 	// A neutral answered by the model's margin is labeled mixed, naming
 	// the class that led; any other answer is not.
-	pred := m.Classify(p.Text)
+	pred := m.Classify(classifier.Titled(p.Title, p.Text))
 	top := slices.Index(pred.Probs, slices.Max(pred.Probs))
 	if pred.Index != top {
 		if want := "mixed: " + m.Classes()[top]; !strings.Contains(p.Confidence, want) {
