@@ -119,7 +119,7 @@ func CheckTitle(title string) *Error {
 // and rejecting it would dead-letter reviews whose text is fine.
 func checkTitle(title string) *Error {
 	if n := utf8.RuneCountInString(title); n > MaxTitleChars {
-		return errorf(CodeSchemaViolation, "title", "is "+strconv.Itoa(n)+" characters long, the limit is 1024")
+		return errorf(CodeSchemaViolation, "title", "is "+strconv.Itoa(n)+" characters long, the limit is "+strconv.Itoa(MaxTitleChars))
 	}
 	return nil
 }

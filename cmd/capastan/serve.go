@@ -43,7 +43,6 @@ func defaultServeSettings() serveSettings {
 	w := consumer.DefaultConfig()
 	h := httpapi.DefaultConfig()
 	h.MaxTextBytes = w.MaxTextBytes
-	h.ClassifyTitle = w.ClassifyTitle
 	return serveSettings{
 		Worker:             w,
 		HTTP:               h,
